@@ -1,0 +1,37 @@
+import type { Writable, Readable } from 'node:stream';
+import type { MetadataStore } from '../store/contract.js';
+import type { KeyLayout } from '../store/layout.js';
+import { Metadata } from '../store/metadata.js';
+import type { Format } from '../render/format.js';
+
+/**
+ * What a command gets from the CLI: its store (opened lazily, so commands that need none never
+ * load etcd3), where to write, the clock, and the terminal facts that rendering depends on.
+ */
+export interface Context {
+  openStore(): Promise<MetadataStore>;
+  layout: KeyLayout;
+  /** Milliseconds since the epoch; injected so tests need no fake timers. */
+  clock: () => number;
+  format: Format;
+  color: boolean;
+  quiet: boolean;
+  /** stdout is a terminal: spinners, prompts and progress only then. */
+  interactive: boolean;
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable;
+}
+
+export async function openMetadata(ctx: Context): Promise<Metadata> {
+  return new Metadata(await ctx.openStore(), ctx.layout);
+}
+
+export function print(ctx: Context, text: string): void {
+  if (text.length > 0) ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A note for the person at the terminal (stderr), silenced by -q. */
+export function note(ctx: Context, text: string): void {
+  if (!ctx.quiet) ctx.stderr.write(`${text}\n`);
+}

@@ -1,0 +1,119 @@
+import { ExitCode, PreconditionError, UsageError } from '../core/errors.js';
+import { PartitionLocator } from '../core/locator.js';
+import type { NodeInfo, NodeLocation, NodeState } from '../core/model.js';
+import { renderNode, renderNodes } from '../render/nodes.js';
+import type { Metadata, Stored } from '../store/metadata.js';
+import { openMetadata, print, type Context } from './context.js';
+
+/** Ring membership and locality: `nodes list|show|add|remove|set-state|set-location`. */
+
+export interface NodeAddOptions {
+  nodeId: string;
+  region?: string;
+  zone?: string;
+  dc?: string;
+  weight?: number;
+  address?: string;
+  state?: NodeState;
+}
+
+export async function nodesAdd(opts: NodeAddOptions, ctx: Context): Promise<ExitCode> {
+  const md = await openMetadata(ctx);
+  await md.requireConfig();
+  const node: NodeInfo = {
+    node_id: opts.nodeId,
+    ...(opts.address !== undefined && { address: opts.address }),
+    location: { region: opts.region ?? '', availability_zone: opts.zone ?? '', data_center: opts.dc ?? '' },
+    weight: opts.weight ?? 1,
+    state: opts.state ?? 'Up',
+  };
+  if (await md.node(opts.nodeId)) {
+    throw new PreconditionError(`node '${opts.nodeId}' already exists; use 'nodes set-state' or 'nodes set-location'`);
+  }
+  await md.create(md.layout.node(opts.nodeId), node);
+  print(ctx, renderNode({ node, points: null, share: null }, ctx.format, ctx));
+  return ExitCode.Ok;
+}
+
+export async function nodesList(ctx: Context): Promise<ExitCode> {
+  const md = await openMetadata(ctx);
+  const nodes = (await md.nodes()).map((n) => n.record);
+  print(ctx, renderNodes(nodes, ctx.format, ctx));
+  return ExitCode.Ok;
+}
+
+export async function nodesShow(nodeId: string, ctx: Context): Promise<ExitCode> {
+  const md = await openMetadata(ctx);
+  const config = await md.requireConfig();
+  const nodes = (await md.nodes()).map((n) => n.record);
+  const node = nodes.find((n) => n.node_id === nodeId);
+  if (!node) throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
+  const ring = new PartitionLocator(config, nodes).ring;
+  print(
+    ctx,
+    renderNode(
+      { node, points: ring.pointsPerNode().get(nodeId) ?? 0, share: ring.shares().get(nodeId) ?? 0 },
+      ctx.format,
+      ctx,
+    ),
+  );
+  return ExitCode.Ok;
+}
+
+async function mustGet(md: Metadata, nodeId: string): Promise<Stored<NodeInfo>> {
+  const stored = await md.node(nodeId);
+  if (!stored) throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
+  return stored;
+}
+
+export async function nodesSetState(nodeId: string, state: NodeState, ctx: Context): Promise<ExitCode> {
+  const md = await openMetadata(ctx);
+  const stored = await mustGet(md, nodeId);
+  await md.update(stored, { state });
+  print(ctx, renderNode({ node: { ...stored.record, state }, points: null, share: null }, ctx.format, ctx));
+  return ExitCode.Ok;
+}
+
+export async function nodesSetLocation(
+  nodeId: string,
+  change: { region?: string; zone?: string; dc?: string },
+  ctx: Context,
+): Promise<ExitCode> {
+  if (change.region === undefined && change.zone === undefined && change.dc === undefined) {
+    throw new UsageError('nodes set-location: give at least one of --region, --zone, --dc');
+  }
+  const md = await openMetadata(ctx);
+  const stored = await mustGet(md, nodeId);
+  // Keep location fields we do not know about (written by a newer tool) as well as the ones not given.
+  const oldLoc = (stored.raw.location ?? {}) as Record<string, unknown>;
+  const location: NodeLocation = {
+    ...oldLoc,
+    region: change.region ?? stored.record.location.region,
+    availability_zone: change.zone ?? stored.record.location.availability_zone,
+    data_center: change.dc ?? stored.record.location.data_center,
+  };
+  await md.update(stored, { location });
+  print(ctx, renderNode({ node: { ...stored.record, location }, points: null, share: null }, ctx.format, ctx));
+  return ExitCode.Ok;
+}
+
+/**
+ * Removing a node re-routes every ring-placed partition it held, and partitions whose metadata
+ * still names it would point at nothing: refuse unless --force, and say how many.
+ */
+export async function nodesRemove(nodeId: string, force: boolean, ctx: Context): Promise<ExitCode> {
+  const md = await openMetadata(ctx);
+  const stored = await mustGet(md, nodeId);
+  let referencing = 0;
+  for await (const page of md.store.range(md.layout.partitionsPrefix)) {
+    for (const kv of page) if (kv.value.includes(JSON.stringify(nodeId))) referencing++;
+  }
+  if (referencing > 0 && !force) {
+    throw new PreconditionError(
+      `node '${nodeId}' is still named by ${referencing} partition(s): drain it first ('nodes set-state ${nodeId} Draining', then 'rebalance plan'), or pass --force`,
+    );
+  }
+  await md.remove(stored);
+  print(ctx, renderNode({ node: stored.record, points: null, share: null }, ctx.format, ctx));
+  return ExitCode.Ok;
+}

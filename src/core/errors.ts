@@ -1,0 +1,68 @@
+/**
+ * Errors that end a command, each carrying its exit code (PRODUCT.md §7).
+ * `cli.ts` is the one place that turns them into a message and an exit status.
+ */
+export const ExitCode = {
+  Ok: 0,
+  Error: 1,
+  Usage: 2,
+  Precondition: 3,
+  LockHeld: 4,
+  Guard: 5,
+  Partial: 6,
+  Interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class OtlpctlError extends Error {
+  readonly exitCode: ExitCode = ExitCode.Error;
+}
+
+/** Bad usage or bad input: names the input and what was expected. */
+export class UsageError extends OtlpctlError {
+  override readonly exitCode = ExitCode.Usage;
+}
+
+/** A stored value, a store or a peer misbehaved (unreachable etcd, unparsable value). */
+export class StoreError extends OtlpctlError {
+  override readonly exitCode = ExitCode.Error;
+}
+
+/** A compare-and-swap lost, a plan is stale, a required thing is missing. */
+export class PreconditionError extends OtlpctlError {
+  override readonly exitCode = ExitCode.Precondition;
+}
+
+export interface LockHolder {
+  holder: string;
+  host: string;
+  pid: number;
+  command: string;
+  acquired_at: string;
+}
+
+export class LockHeldError extends OtlpctlError {
+  override readonly exitCode = ExitCode.LockHeld;
+  constructor(
+    readonly lock: string,
+    readonly heldBy: LockHolder | undefined,
+    readonly expiresAt: string | undefined,
+  ) {
+    const who = heldBy ? `${heldBy.holder} (pid ${heldBy.pid} on ${heldBy.host}, since ${heldBy.acquired_at})` : 'another process';
+    super(`lock '${lock}' is held by ${who}${expiresAt ? `; its lease expires at ${expiresAt} unless renewed` : ''}`);
+  }
+}
+
+/** A safety guard refused (e.g. `expire --max-delete`). */
+export class GuardError extends OtlpctlError {
+  override readonly exitCode = ExitCode.Guard;
+}
+
+/** Some items failed; the rest is consistent. */
+export class PartialError extends OtlpctlError {
+  override readonly exitCode = ExitCode.Partial;
+}
+
+export class InterruptedError extends OtlpctlError {
+  override readonly exitCode = ExitCode.Interrupted;
+}

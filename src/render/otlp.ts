@@ -1,0 +1,47 @@
+import { json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+
+export type OtlpRow =
+  | ({ signal: 'traces' | 'metrics' | 'logs'; partition_id: string; leader: string | null; replicas: string[]; source: string } & Record<string, unknown>)
+  | { where: string; error: string };
+
+const isError = (r: OtlpRow): r is { where: string; error: string } => 'error' in r;
+
+function keyText(r: Exclude<OtlpRow, { error: string }>): string {
+  switch (r.signal) {
+    case 'traces':
+      return `trace ${String(r.trace_id)} (${String(r.spans)} spans)`;
+    case 'metrics':
+      return `metric ${String(r.name)}`;
+    case 'logs':
+      return `log severity ${String(r.severity_level)}`;
+  }
+}
+
+export function renderOtlp(rows: OtlpRow[], format: Format, style: Style): string {
+  switch (format) {
+    case 'json':
+      return json(rows);
+    case 'ndjson':
+      return ndjson(rows);
+    case 'tsv':
+      return tsv(
+        rows.map((r) =>
+          isError(r)
+            ? ['ERROR', r.where, r.error]
+            : [r.signal, String(r.service_name), String(r.time), r.partition_id, r.leader, r.replicas.join(',')],
+        ),
+      );
+    case 'table': {
+      const c = palette(style);
+      return table(
+        ['SIGNAL', 'SERVICE', 'KEY', 'TIME', 'PARTITION', 'LEADER', 'REPLICAS'],
+        rows.map((r) =>
+          isError(r)
+            ? [c.red('error'), '', r.where, '', c.red(r.error), '', '']
+            : [r.signal, String(r.service_name), keyText(r), String(r.time), r.partition_id, r.leader, r.replicas.join(',')],
+        ),
+        style,
+      );
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { parseConfig, type ClusterConfig } from '../core/config.js';
+import { PreconditionError, StoreError } from '../core/errors.js';
+import type { NodeInfo, PartitionMetadata } from '../core/model.js';
+import { parseNodeInfo, parsePartitionMetadata, rewrite, type Parsed, type Raw } from '../core/records.js';
+import type { KeyValue, MetadataStore } from './contract.js';
+import { KeyLayout } from './layout.js';
+
+/**
+ * Typed access to the records of the key layout. Every write is a compare-and-swap on the
+ * record's mod revision, and every rewrite keeps the fields it does not change.
+ */
+
+export interface Stored<T> extends Parsed<T> {
+  key: string;
+  modRevision: number;
+}
+
+export class Metadata {
+  constructor(
+    readonly store: MetadataStore,
+    readonly layout: KeyLayout,
+  ) {}
+
+  async config(): Promise<Stored<ClusterConfig & Raw> | undefined> {
+    const kv = await this.store.get(this.layout.config);
+    if (!kv) return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(kv.value);
+    } catch {
+      throw new StoreError(`${kv.key}: value is not JSON`);
+    }
+    const record = parseConfig(raw, kv.key, (m) => new StoreError(m));
+    return { key: kv.key, modRevision: kv.modRevision, record, raw: record };
+  }
+
+  async requireConfig(): Promise<ClusterConfig> {
+    const c = await this.config();
+    if (!c) {
+      throw new StoreError(
+        `no cluster configuration at ${this.layout.config} in ${this.store.description}: run 'otlpctl init' (or 'otlpctl demo')`,
+      );
+    }
+    return c.record;
+  }
+
+  async nodes(): Promise<Stored<NodeInfo>[]> {
+    const out: Stored<NodeInfo>[] = [];
+    for await (const page of this.store.range(this.layout.nodesPrefix)) {
+      for (const kv of page) out.push({ ...parseNodeInfo(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision });
+    }
+    return out;
+  }
+
+  async node(id: string): Promise<Stored<NodeInfo> | undefined> {
+    const kv = await this.store.get(this.layout.node(id));
+    return kv && { ...parseNodeInfo(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision };
+  }
+
+  async partition(id: string): Promise<Stored<PartitionMetadata> | undefined> {
+    const kv = await this.store.get(this.layout.partition(id));
+    return kv && storedPartition(kv);
+  }
+
+  /** Creates a record that must not exist yet. */
+  async create(key: string, value: object): Promise<void> {
+    const r = await this.store.txn([{ key, target: 'mod', modRevision: 0 }], [{ type: 'put', key, value: JSON.stringify(value) }]);
+    if (!r.succeeded) throw new PreconditionError(`${key} already exists`);
+  }
+
+  /** Rewrites a stored record if it has not changed since it was read. */
+  async update<T extends object>(stored: Stored<T>, changes: Partial<T>): Promise<void> {
+    const r = await this.store.txn(
+      [{ key: stored.key, target: 'mod', modRevision: stored.modRevision }],
+      [{ type: 'put', key: stored.key, value: rewrite<T>(stored.raw, changes) }],
+    );
+    if (!r.succeeded) {
+      throw new PreconditionError(`${stored.key} changed while this command ran (compare-and-swap lost); run it again`);
+    }
+  }
+
+  async remove(stored: Stored<unknown>): Promise<void> {
+    const r = await this.store.txn(
+      [{ key: stored.key, target: 'mod', modRevision: stored.modRevision }],
+      [{ type: 'delete', key: stored.key }],
+    );
+    if (!r.succeeded) {
+      throw new PreconditionError(`${stored.key} changed while this command ran (compare-and-swap lost); run it again`);
+    }
+  }
+}
+
+export function storedPartition(kv: KeyValue): Stored<PartitionMetadata> {
+  return { ...parsePartitionMetadata(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision };
+}

@@ -1,0 +1,41 @@
+import { UsageError } from '../core/errors.js';
+import type { MetadataStore } from './contract.js';
+
+/** Store flags and environment as etcdctl users expect them (PRODUCT.md §3.1). */
+export interface StoreFlags {
+  file?: string;
+  endpoints?: string;
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  user?: string;
+  password?: string;
+  dialTimeout?: string;
+  commandTimeout?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The file store or etcd, from flags first and then the environment. etcd3 (and gRPC behind it)
+ * is imported only here and only when etcd is configured: commands on the file store start fast.
+ */
+export async function openStore(flags: StoreFlags, env: Env): Promise<MetadataStore> {
+  if (flags.file !== undefined && flags.endpoints !== undefined) {
+    throw new UsageError('give either --file (the embedded store) or --endpoints (etcd), not both');
+  }
+  const file = flags.file ?? (flags.endpoints === undefined ? env.OTLPCTL_FILE : undefined);
+  if (file !== undefined && file !== '') {
+    const { FileStore } = await import('./file.js');
+    return new FileStore(file);
+  }
+  const endpoints = flags.endpoints ?? env.OTLPCTL_ENDPOINTS ?? env.ETCDCTL_ENDPOINTS;
+  if (endpoints !== undefined && endpoints !== '') {
+    const [{ EtcdStore }, { resolveEtcdOptions }] = await Promise.all([import('./etcd.js'), import('./etcd-options.js')]);
+    return EtcdStore.connect(resolveEtcdOptions({ ...flags, endpoints }, env));
+  }
+  throw new UsageError(
+    'no metadata store configured: use --file PATH (or OTLPCTL_FILE) for the embedded store, ' +
+      'or --endpoints host:2379 (or OTLPCTL_ENDPOINTS / ETCDCTL_ENDPOINTS) for etcd; try `otlpctl demo --file demo.json`',
+  );
+}

@@ -1,0 +1,141 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { getHasher } from '../../src/core/hash/index.js';
+import { ConsistentHashRing } from '../../src/core/ring.js';
+import { countPlacements, idealMovedShare, movedPlacements, skew } from '../../src/core/ring-report.js';
+import { preferReplica, resolvePlacement, type ReplicaView } from '../../src/core/placement.js';
+import { PartitionLocator } from '../../src/core/locator.js';
+import { DEFAULT_CONFIG } from '../../src/core/config.js';
+import type { NodeInfo, PartitionMetadata } from '../../src/core/model.js';
+
+const hashers = [getHasher('xxh64'), getHasher('rust-siphash13')];
+const nodes = (n: number, prefix = 'node-') => Array.from({ length: n }, (_, i) => ({ node_id: `${prefix}${i + 1}`, weight: 1 }));
+
+describe.each(hashers)('ConsistentHashRing ($name)', (hasher) => {
+  it('replicas are distinct and min(RF, nodes) long', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 6 }), fc.string(), (n, rf, key) => {
+        const ring = new ConsistentHashRing(hasher, nodes(n), 20);
+        const r = ring.replicas(key, rf);
+        expect(r).toHaveLength(Math.min(rf, n));
+        expect(new Set(r).size).toBe(r.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('adding a node moves partitions only onto that node', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1e6 }), (n, rf, bucket) => {
+        const before = new ConsistentHashRing(hasher, nodes(n), 30);
+        const after = new ConsistentHashRing(hasher, [...nodes(n), { node_id: 'new', weight: 1 }], 30);
+        for (let h = 0; h < 64; h++) {
+          const id = `partition_${bucket}_${String(h).padStart(4, '0')}`;
+          const old = before.replicas(id, rf);
+          const now = after.replicas(id, rf);
+          for (const x of now) if (!old.includes(x)) expect(x).toBe('new');
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('does not depend on the order nodes are given in', () => {
+    const a = new ConsistentHashRing(hasher, nodes(7), 50);
+    const b = new ConsistentHashRing(hasher, nodes(7).reverse(), 50);
+    for (let h = 0; h < 100; h++) expect(a.replicas(`k${h}`, 3)).toEqual(b.replicas(`k${h}`, 3));
+  });
+
+  it('weights scale points, and shares sum to 1', () => {
+    const ring = new ConsistentHashRing(hasher, [{ node_id: 'a', weight: 2 }, { node_id: 'b', weight: 0.5 }, { node_id: 'c', weight: 1 }], 100);
+    const points = ring.pointsPerNode();
+    expect(points.get('a')).toBe(200);
+    expect(points.get('b')).toBe(50);
+    const total = [...ring.shares().values()].reduce((x, y) => x + y, 0);
+    expect(total).toBeCloseTo(1, 9);
+    expect(ring.shares().get('a')!).toBeGreaterThan(ring.shares().get('b')!);
+  });
+
+  it('an empty ring places nothing', () => {
+    expect(new ConsistentHashRing(hasher, [], 150).replicas('partition_1_0001', 3)).toEqual([]);
+  });
+});
+
+describe('ring movement report', () => {
+  const hasher = getHasher('xxh64');
+  it('counts placements and moves; an added node only receives', () => {
+    const buckets = [100, 101, 102];
+    const before = countPlacements(new ConsistentHashRing(hasher, nodes(4), 150), buckets, 256, 3);
+    const after = countPlacements(new ConsistentHashRing(hasher, nodes(5), 150), buckets, 256, 3);
+    expect(before.total).toBe(3 * 256 * 3);
+    const moved = movedPlacements(before, after);
+    expect(moved).toBe(after.placements.get('node-5'));
+    expect(movedPlacements(before, before)).toBe(0);
+  });
+  it.each([
+    [4, 1, 0, 1 / 5],
+    [4, 0, 1, 1 / 4],
+    [10, 2, 2, 0.2],
+  ])('ideal share: %i nodes, +%i −%i → %d', (n, a, r, ideal) => expect(idealMovedShare(n, a, r)).toBeCloseTo(ideal));
+  it.each([
+    [[10, 10, 10], 0],
+    [[5, 10, 15], 0.5],
+    [[], 0],
+    [[0, 0], 0],
+  ])('skew of %j is %d', (loads, s) => expect(skew(loads)).toBeCloseTo(s));
+});
+
+describe('placement authority and locality', () => {
+  const meta = (nodes: string[], leader: string, state: PartitionMetadata['state'] = 'Active'): PartitionMetadata => ({
+    partition_id: 'partition_1_0001',
+    nodes,
+    leader,
+    state,
+    size_bytes: 1,
+    record_count: 1,
+    created_at: '2025-10-10T14:00:00Z',
+    updated_at: '2025-10-10T14:00:00Z',
+  });
+  it('ring when no metadata; metadata wins and disagreement is flagged', () => {
+    expect(resolvePlacement('p', ['a', 'b', 'c'], undefined)).toMatchObject({ source: 'ring', leader: 'a', disagrees: false });
+    expect(resolvePlacement('p', ['a', 'b', 'c'], meta(['c', 'b', 'a'], 'b'))).toMatchObject({
+      source: 'metadata',
+      leader: 'b',
+      replicas: ['c', 'b', 'a'],
+      disagrees: false,
+    });
+    expect(resolvePlacement('p', ['a', 'b', 'c'], meta(['d', 'b', 'c'], 'd', 'Migrating'))).toMatchObject({
+      disagrees: true,
+      migrating: true,
+    });
+  });
+
+  const loc = (region: string, availability_zone: string, data_center: string) => ({ region, availability_zone, data_center });
+  const replicas: ReplicaView[] = [
+    { node_id: 'r1', state: 'Up', location: loc('us', 'us-a', 'dc1') },
+    { node_id: 'r2', state: 'Down', location: loc('eu', 'eu-a', 'dc2') },
+    { node_id: 'r3', state: 'Up', location: loc('eu', 'eu-b', 'dc3') },
+    { node_id: 'r4', state: 'Up', location: loc('eu', 'eu-a', 'dc4') },
+  ];
+  it.each([
+    [{ data_center: 'dc3', availability_zone: 'eu-b', region: 'eu' }, 'r3', /same data center/],
+    [{ data_center: 'dc2', availability_zone: 'eu-a', region: 'eu' }, 'r4', /same availability zone/],
+    [{ data_center: 'dcX', availability_zone: 'eu-z', region: 'eu' }, 'r3', /same region/],
+    [{ data_center: 'dcX', availability_zone: 'ap-z', region: 'ap' }, 'r1', /first Up replica/],
+    [undefined, 'r1', /no vantage/],
+  ])('from %j prefers %s', (vantage, node, reason) => {
+    const p = preferReplica(replicas, vantage);
+    expect(p?.node_id).toBe(node);
+    expect(p?.reason).toMatch(reason);
+  });
+  it('never prefers a replica that is not Up', () => {
+    expect(preferReplica(replicas.map((r) => ({ ...r, state: 'Down' as const })), undefined)).toBeNull();
+    expect(preferReplica(replicas, { data_center: 'dc2' })?.node_id).not.toBe('r2');
+  });
+
+  it('Draining nodes take no ring positions; Down nodes keep theirs', () => {
+    const mk = (id: string, state: NodeInfo['state']): NodeInfo => ({ node_id: id, weight: 1, state, location: loc('', '', '') });
+    const l = new PartitionLocator(DEFAULT_CONFIG, [mk('a', 'Up'), mk('b', 'Down'), mk('c', 'Draining')]);
+    expect(l.ring.nodeIds).toEqual(['a', 'b']);
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * Real etcd processes for tests: one member or a three-member cluster on free loopback ports,
+ * each in its own temp dir and process group, killed with the group when stopped, when the test
+ * process exits, or (via a watchdog shell) when the test process dies without running handlers.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { TlsFiles } from './etcd-tls.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface EtcdMember {
+  readonly name: string;
+  /** What a client passes as an endpoint: `127.0.0.1:PORT`, or `https://127.0.0.1:PORT` with TLS. */
+  readonly endpoint: string;
+  readonly clientPort: number;
+  /** SIGKILL the member's process group (etcd and its watchdog). */
+  kill(): Promise<void>;
+}
+
+export interface EtcdCluster {
+  readonly members: EtcdMember[];
+  readonly endpoints: string[];
+  /** Run etcdctl against the cluster (with the TLS files, if any); resolves to stdout. */
+  etcdctl(args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface StartEtcdOptions {
+  members?: 1 | 3;
+  tls?: TlsFiles;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => live.forEach(killGroup));
+}
+
+/** Path of the etcd binary; installs Debian's etcd-server once when running as root on Debian. */
+export function ensureEtcd(): string {
+  if (existsSync('/usr/bin/etcd') && existsSync('/usr/bin/etcdctl')) return '/usr/bin/etcd';
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot && existsSync('/usr/bin/apt-get') && existsSync('/etc/debian_version')) {
+    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
+    execFileSync('apt-get', ['install', '-y', 'etcd-server', 'etcd-client'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (existsSync('/usr/bin/etcd') && existsSync('/usr/bin/etcdctl')) return '/usr/bin/etcd';
+  }
+  throw new Error(
+    'etcd tests need etcd >= 3.4 at /usr/bin/etcd and etcdctl at /usr/bin/etcdctl: on Debian/Ubuntu run `apt-get install -y etcd-server etcd-client` as root',
+  );
+}
+
+/** Environment without ETCD_*/ETCDCTL_* variables, which etcd and etcdctl would read as flags. */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^ETCD(CTL)?_/.test(k)));
+}
+
+/** Distinct free loopback ports: all are held open together so none is handed out twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = net.createServer();
+      return new Promise<net.Server>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+function healthy(port: number, tls: TlsFiles | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onResponse = (res: http.IncomingMessage): void => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && body.includes('"true"')));
+    };
+    const options = { host: '127.0.0.1', port, path: '/health', timeout: 1000 };
+    const req = tls
+      ? https.get({ ...options, ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey) }, onResponse)
+      : http.get(options, onResponse);
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Starts etcd (one member by default) and resolves once every member reports healthy. */
+export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdCluster> {
+  const binary = ensureEtcd();
+  installExitHook();
+  const count = options.members ?? 1;
+  const tls = options.tls;
+  const scheme = tls ? 'https' : 'http';
+  const root = mkdtempSync(path.join(os.tmpdir(), 'otlpctl-etcd-'));
+  const ports = await freePorts(count * 2);
+  const names = Array.from({ length: count }, (_, i) => `m${i}`);
+  const peerUrl = (i: number): string => `http://127.0.0.1:${ports[count + i]}`;
+  const initialCluster = names.map((n, i) => `${n}=${peerUrl(i)}`).join(',');
+  const children: ChildProcess[] = [];
+
+  const members = names.map((name, i): EtcdMember & { log: string; child: ChildProcess } => {
+    const clientPort = ports[i] as number;
+    const clientUrl = `${scheme}://127.0.0.1:${clientPort}`;
+    const args = [
+      `--name=${name}`,
+      `--data-dir=${path.join(root, name)}`,
+      `--listen-client-urls=${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      `--listen-peer-urls=${peerUrl(i)}`,
+      `--initial-advertise-peer-urls=${peerUrl(i)}`,
+      `--initial-cluster=${initialCluster}`,
+      `--initial-cluster-token=${path.basename(root)}`,
+      '--initial-cluster-state=new',
+      '--log-level=warn',
+      ...(tls ? [`--cert-file=${tls.serverCert}`, `--key-file=${tls.serverKey}`, `--trusted-ca-file=${tls.ca}`, '--client-cert-auth'] : []),
+    ];
+    const log = path.join(root, `${name}.log`);
+    const logFd = openSync(log, 'a');
+    // The watchdog shell kills etcd when this test process is gone, even after a SIGKILL.
+    const watchdog = `"$@" & child=$!; trap 'kill -9 $child 2>/dev/null' EXIT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done`;
+    const child = spawn('bash', ['-c', watchdog, 'etcd-watchdog', binary, ...args], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: cleanEnv(),
+    });
+    closeSync(logFd);
+    live.add(child);
+    children.push(child);
+    child.once('exit', () => live.delete(child));
+    const kill = async (): Promise<void> => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      killGroup(child);
+      await exited;
+    };
+    return { name, endpoint: tls ? clientUrl : `127.0.0.1:${clientPort}`, clientPort, kill, log, child };
+  });
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(members.map((m) => m.kill()));
+    rmSync(root, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (const member of members) {
+    while (!(await healthy(member.clientPort, tls))) {
+      const dead = member.child.exitCode !== null || member.child.signalCode !== null;
+      if (dead || Date.now() > deadline) {
+        const tail = logTail(member.log);
+        await stop();
+        throw new Error(`etcd member ${member.name} ${dead ? 'exited' : 'not healthy after 30s'}:\n${tail}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const endpoints = members.map((m) => m.endpoint);
+  const tlsArgs = tls ? [`--cacert=${tls.ca}`, `--cert=${tls.clientCert}`, `--key=${tls.clientKey}`] : [];
+  const etcdctl = async (args: string[]): Promise<string> => {
+    const { stdout } = await execFileAsync('/usr/bin/etcdctl', [`--endpoints=${endpoints.join(',')}`, ...tlsArgs, ...args], {
+      env: { ...cleanEnv(), ETCDCTL_API: '3' },
+    });
+    return stdout;
+  };
+  return { members: members.map(({ name, endpoint, clientPort, kill }) => ({ name, endpoint, clientPort, kill })), endpoints, etcdctl, stop };
+}
