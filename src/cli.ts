@@ -68,7 +68,11 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
 function report(err: unknown, io: Io, debug: boolean): ExitCode {
   if (err instanceof CommanderError) {
     // Help and version are not errors; commander has already printed them.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    ) {
       return ExitCode.Ok;
     }
     return ExitCode.Usage;
@@ -85,7 +89,9 @@ type Runner = (cmd: Command, action: Action) => Promise<void>;
 
 function buildProgram(io: Io, runner: Runner): Command {
   const program = new Command('otlpctl')
-    .description('Partition metadata of a distributed OpenTelemetry storage cluster: locate, ring, nodes, rebalance, expire.')
+    .description(
+      'Partition metadata of a distributed OpenTelemetry storage cluster: locate, ring, nodes, rebalance, expire.',
+    )
     .version('0.1.0')
     .exitOverride()
     .configureOutput({
@@ -94,12 +100,20 @@ function buildProgram(io: Io, runner: Runner): Command {
       outputError: (s, write) => write(`otlpctl: ${s.replace(/^error: /, '')}`),
     })
     .showSuggestionAfterError()
-    .addOption(new Option('-o, --output <format>', 'table|json|ndjson|tsv (default: table on a terminal, else json)').argParser(choiceArg('--output', FORMATS)))
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        'table|json|ndjson|tsv (default: table on a terminal, else json)',
+      ).argParser(choiceArg('--output', FORMATS)),
+    )
     .option('--no-color', 'no colours (also NO_COLOR)')
     .option('-q, --quiet', 'no notes or progress on stderr')
     .option('--debug', 'stack traces on errors')
     .option('--file <path>', 'the embedded file store (env OTLPCTL_FILE)')
-    .option('--endpoints <list>', 'etcd endpoints, comma-separated (env OTLPCTL_ENDPOINTS, ETCDCTL_ENDPOINTS)')
+    .option(
+      '--endpoints <list>',
+      'etcd endpoints, comma-separated (env OTLPCTL_ENDPOINTS, ETCDCTL_ENDPOINTS)',
+    )
     .option('--cacert <file>', 'etcd: CA bundle for TLS')
     .option('--cert <file>', 'etcd: client certificate')
     .option('--key <file>', 'etcd: client key')
@@ -130,15 +144,46 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
   program
     .command('init')
     .description('write the cluster configuration (<prefix>/config)')
-    .addOption(new Option('--granularity-hours <n>', 'width of a time partition').argParser(intArg('--granularity-hours', 1, 24 * 366)))
-    .addOption(new Option('--retention-days <n>', 'what expire removes').argParser(intArg('--retention-days', 1, 36_600)))
-    .addOption(new Option('--hash-partitions <n>', 'hash buckets per time partition').argParser(intArg('--hash-partitions', 1, 1 << 20)))
-    .addOption(new Option('--virtual-nodes <n>', 'ring points per node').argParser(intArg('--virtual-nodes', 1, 100_000)))
-    .addOption(new Option('--replication-factor <n>', 'replicas per partition').argParser(intArg('--replication-factor', 1, 100)))
-    .addOption(new Option('--hash <name>', 'xxh64 or rust-siphash13 (bit-for-bit the seed)').argParser(choiceArg('--hash', ['xxh64', 'rust-siphash13'] as const)))
-    .addOption(new Option('--placement <name>', 'ring (the seed\'s)').argParser(choiceArg('--placement', ['ring', 'bounded'] as const)))
+    .addOption(
+      new Option('--granularity-hours <n>', 'width of a time partition').argParser(
+        intArg('--granularity-hours', 1, 24 * 366),
+      ),
+    )
+    .addOption(
+      new Option('--retention-days <n>', 'what expire removes').argParser(
+        intArg('--retention-days', 1, 36_600),
+      ),
+    )
+    .addOption(
+      new Option('--hash-partitions <n>', 'hash buckets per time partition').argParser(
+        intArg('--hash-partitions', 1, 1 << 20),
+      ),
+    )
+    .addOption(
+      new Option('--virtual-nodes <n>', 'ring points per node').argParser(
+        intArg('--virtual-nodes', 1, 100_000),
+      ),
+    )
+    .addOption(
+      new Option('--replication-factor <n>', 'replicas per partition').argParser(
+        intArg('--replication-factor', 1, 100),
+      ),
+    )
+    .addOption(
+      new Option('--hash <name>', 'xxh64 or rust-siphash13 (bit-for-bit the seed)').argParser(
+        choiceArg('--hash', ['xxh64', 'rust-siphash13'] as const),
+      ),
+    )
+    .addOption(
+      new Option('--placement <name>', "ring (the seed's)").argParser(
+        choiceArg('--placement', ['ring', 'bounded'] as const),
+      ),
+    )
     .option('--force', 'overwrite an existing configuration (unknown fields are kept)', false)
-    .addHelpText('after', '\nExamples:\n  $ otlpctl --file c.json init --hash rust-siphash13\n  $ otlpctl --endpoints etcd:2379 init --retention-days 14 --force')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl --file c.json init --hash rust-siphash13\n  $ otlpctl --endpoints etcd:2379 init --retention-days 14 --force',
+    )
     .action(
       act((o: Record<string, unknown>) => async (ctx) => {
         const { init } = await import('./commands/init.js');
@@ -164,7 +209,9 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
 
   program
     .command('demo')
-    .description('create a realistic demo cluster (config, 12 nodes in 3 zones, partition metadata) in the file store')
+    .description(
+      'create a realistic demo cluster (config, 12 nodes in 3 zones, partition metadata) in the file store',
+    )
     .option('--force', 'replace an existing demo store', false)
     .addHelpText('after', '\nExample:\n  $ otlpctl demo --file demo.json && otlpctl --file demo.json ring')
     .action(
@@ -178,7 +225,10 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
     .command('completion')
     .description('print a shell completion script')
     .argument('<shell>', 'bash, zsh or fish', choiceArg('shell', ['bash', 'zsh', 'fish'] as const))
-    .addHelpText('after', '\nExamples:\n  $ otlpctl completion bash > /etc/bash_completion.d/otlpctl\n  $ otlpctl completion zsh > "${fpath[1]}/_otlpctl"')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl completion bash > /etc/bash_completion.d/otlpctl\n  $ otlpctl completion zsh > "${fpath[1]}/_otlpctl"',
+    )
     .action(
       act((shell: 'bash' | 'zsh' | 'fish') => async (ctx) => {
         const { completionScript } = await import('./render/completion.js');
@@ -210,13 +260,25 @@ function addNodes(program: Command, act: Act): void {
     .option('--region <r>', 'region')
     .option('--zone <z>', 'availability zone')
     .option('--dc <d>', 'data center')
-    .addOption(new Option('--weight <w>', 'ring weight (points = virtual_nodes × weight)').argParser(numberArg('--weight', 0, 100)))
+    .addOption(
+      new Option('--weight <w>', 'ring weight (points = virtual_nodes × weight)').argParser(
+        numberArg('--weight', 0, 100),
+      ),
+    )
     .option('--address <a>', 'address, e.g. 10.0.0.7:4317')
-    .addOption(new Option('--state <s>', 'Up, Down or Draining (default Up)').argParser(choiceArg('--state', NODE_STATES)))
-    .addHelpText('after', '\nExample:\n  $ otlpctl nodes add node-13 --region eu-west-1 --zone eu-west-1a --dc dc-7')
+    .addOption(
+      new Option('--state <s>', 'Up, Down or Draining (default Up)').argParser(
+        choiceArg('--state', NODE_STATES),
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ otlpctl nodes add node-13 --region eu-west-1 --zone eu-west-1a --dc dc-7',
+    )
     .action(
-      act((id: string, o: Record<string, never>) => async (ctx) =>
-        (await import('./commands/nodes.js')).nodesAdd({ nodeId: id, ...o }, ctx),
+      act(
+        (id: string, o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesAdd({ nodeId: id, ...o }, ctx),
       ),
     );
   nodes
@@ -224,27 +286,34 @@ function addNodes(program: Command, act: Act): void {
     .description('remove a node (refused while partitions still name it, unless --force)')
     .argument('<node-id>', 'node id', nodeIdArg)
     .option('--force', 'remove even though partitions still name it', false)
-    .action(act((id: string, o: { force: boolean }) => async (ctx) => (await import('./commands/nodes.js')).nodesRemove(id, o.force, ctx)));
+    .action(
+      act(
+        (id: string, o: { force: boolean }) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesRemove(id, o.force, ctx),
+      ),
+    );
   nodes
     .command('set-state')
     .description('mark a node Up, Down or Draining')
     .argument('<node-id>', 'node id', nodeIdArg)
     .argument('<state>', 'Up|Down|Draining', choiceArg('state', NODE_STATES))
     .action(
-      act((id: string, state: (typeof NODE_STATES)[number]) => async (ctx) =>
-        (await import('./commands/nodes.js')).nodesSetState(id, state, ctx),
+      act(
+        (id: string, state: (typeof NODE_STATES)[number]) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesSetState(id, state, ctx),
       ),
     );
   nodes
     .command('set-location')
-    .description('change a node\'s region, zone or data center')
+    .description("change a node's region, zone or data center")
     .argument('<node-id>', 'node id', nodeIdArg)
     .option('--region <r>', 'region')
     .option('--zone <z>', 'availability zone')
     .option('--dc <d>', 'data center')
     .action(
-      act((id: string, o: { region?: string; zone?: string; dc?: string }) => async (ctx) =>
-        (await import('./commands/nodes.js')).nodesSetLocation(id, o, ctx),
+      act(
+        (id: string, o: { region?: string; zone?: string; dc?: string }) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesSetLocation(id, o, ctx),
       ),
     );
 }
@@ -261,7 +330,9 @@ function addLocate(program: Command, act: Act): void {
   const locate = vantageOptions(
     program
       .command('locate')
-      .description('which partition and which nodes hold a trace (or a metric, a log, a time range, OTLP data)')
+      .description(
+        'which partition and which nodes hold a trace (or a metric, a log, a time range, OTLP data)',
+      )
       .argument('[trace-id]', '32 hex digits or a W3C traceparent')
       .option('--at <time>', 'when (RFC 3339, unix seconds, now-2h; default now)')
       .option('--from-time <time>', 'window start: one row per time partition')
@@ -285,40 +356,71 @@ Examples:
   locate.action(
     act((traceId: string | undefined, o: Record<string, never>) => async (ctx) => {
       if (o.stdin) {
-        if (traceId !== undefined) throw new UsageError('locate --stdin reads ids from stdin; do not also give one');
+        if (traceId !== undefined)
+          throw new UsageError('locate --stdin reads ids from stdin; do not also give one');
         return (await import('./commands/locate-stdin.js')).locateStdin({ ...o }, ctx);
       }
-      if (traceId === undefined) throw new UsageError('locate: give a trace id (or --stdin, or one of: metric, log, range, otlp)');
+      if (traceId === undefined)
+        throw new UsageError('locate: give a trace id (or --stdin, or one of: metric, log, range, otlp)');
       return (await import('./commands/locate.js')).locate({ ...o, traceId }, ctx);
     }),
   );
-  vantageOptions(locate.command('metric').description('where a metric data point goes (the seed\'s MetricPartitionKey)'))
+  vantageOptions(
+    locate.command('metric').description("where a metric data point goes (the seed's MetricPartitionKey)"),
+  )
     .requiredOption('--name <name>', 'metric name')
     .requiredOption('--service <name>', 'service.name')
     .addOption(new Option('--labels <k=v,…>', 'data point attributes').argParser(labelsArg))
     .option('--at <time>', 'when (default now)')
     .action(
-      act((o: Record<string, never>) => async (ctx) =>
-        (await import('./commands/locate-keys.js')).locateMetric({ ...o, labels: o.labels ?? [] } as never, ctx),
+      act(
+        (o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/locate-keys.js')).locateMetric(
+            { ...o, labels: o.labels ?? [] } as never,
+            ctx,
+          ),
       ),
     );
-  vantageOptions(locate.command('log').description('where a log record goes (the seed\'s LogPartitionKey)'))
+  vantageOptions(locate.command('log').description("where a log record goes (the seed's LogPartitionKey)"))
     .requiredOption('--service <name>', 'service.name')
     .requiredOption('--severity <level>', 'TRACE|DEBUG|INFO|WARN|ERROR|FATAL or an OTLP severity number 1-24')
     .requiredOption('--body <text>', 'the log body')
     .option('--at <time>', 'when (default now)')
-    .action(act((o: Record<string, never>) => async (ctx) => (await import('./commands/locate-keys.js')).locateLog(o as never, ctx)));
-  vantageOptions(locate.command('range').description('query fan-out: the partitions of a time range, per node (the seed\'s query_traces)'))
+    .action(
+      act(
+        (o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/locate-keys.js')).locateLog(o as never, ctx),
+      ),
+    );
+  vantageOptions(
+    locate
+      .command('range')
+      .description("query fan-out: the partitions of a time range, per node (the seed's query_traces)"),
+  )
     .option('--from-time <time>', 'range start (required)')
     .option('--to-time <time>', 'range end (default now)')
     .option('--service <name>', 'service name (recorded; trace partitions are not split by service)')
-    .addOption(new Option('--signal <signal>', 'traces, metrics or logs').argParser(choiceArg('--signal', ['traces', 'metrics', 'logs'] as const)).default('traces'))
-    .action(act((o: Record<string, never>) => async (ctx) => (await import('./commands/locate-range.js')).locateRange(o as never, ctx)));
+    .addOption(
+      new Option('--signal <signal>', 'traces, metrics or logs')
+        .argParser(choiceArg('--signal', ['traces', 'metrics', 'logs'] as const))
+        .default('traces'),
+    )
+    .action(
+      act(
+        (o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/locate-range.js')).locateRange(o as never, ctx),
+      ),
+    );
   locate
     .command('otlp')
     .description('write routing of OTLP/JSON data (a request, or JSON lines from the file exporter)')
     .argument('[file]', 'file, or - for stdin', '-')
-    .action(act((file: string) => async (ctx) => (await import('./commands/locate-otlp.js')).locateOtlp({ file }, ctx)));
+    .action(
+      act(
+        (file: string) => async (ctx) =>
+          (await import('./commands/locate-otlp.js')).locateOtlp({ file }, ctx),
+      ),
+    );
 }
 
 function addRing(program: Command, act: Act): void {
@@ -326,11 +428,20 @@ function addRing(program: Command, act: Act): void {
     .command('ring')
     .description('ring points, ownership, partitions per node and skew; simulate adding or removing nodes')
     .option('--at <time>', 'end of the window of partitions counted (default now)')
-    .addOption(new Option('--hours <n>', 'hours of partitions counted (default the retention window)').argParser(intArg('--hours', 1, 24 * 3660)))
+    .addOption(
+      new Option('--hours <n>', 'hours of partitions counted (default the retention window)').argParser(
+        intArg('--hours', 1, 24 * 3660),
+      ),
+    )
     .option('--simulate-add <node...>', 'nodes to add (same weight 1, no location)')
     .option('--simulate-remove <node...>', 'nodes to remove')
-    .addHelpText('after', '\nExamples:\n  $ otlpctl ring\n  $ otlpctl ring --simulate-add node-13 node-14 -o json')
-    .action(act((o: Record<string, never>) => async (ctx) => (await import('./commands/ring.js')).ring(o, ctx)));
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl ring\n  $ otlpctl ring --simulate-add node-13 node-14 -o json',
+    )
+    .action(
+      act((o: Record<string, never>) => async (ctx) => (await import('./commands/ring.js')).ring(o, ctx)),
+    );
 }
 
 /** The binary's entry point: the only place that exits. */
@@ -343,6 +454,8 @@ export async function main(argv: string[]): Promise<void> {
     clock: Date.now,
   });
   // Let buffered output drain before exiting (pipes to `head` may already be closed).
-  await new Promise<void>((resolve) => (process.stdout.writableLength === 0 ? resolve() : process.stdout.once('drain', resolve)));
+  await new Promise<void>((resolve) =>
+    process.stdout.writableLength === 0 ? resolve() : process.stdout.once('drain', resolve),
+  );
   process.exit(code);
 }

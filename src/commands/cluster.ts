@@ -27,7 +27,12 @@ export async function loadCluster(ctx: Context): Promise<Cluster> {
   const md = await openMetadata(ctx);
   const [config, stored] = await Promise.all([md.requireConfig(), md.nodes()]);
   const nodes = stored.map((s) => s.record);
-  return { md, config, nodes: new Map(nodes.map((n) => [n.node_id, n])), locator: new PartitionLocator(config, nodes) };
+  return {
+    md,
+    config,
+    nodes: new Map(nodes.map((n) => [n.node_id, n])),
+    locator: new PartitionLocator(config, nodes),
+  };
 }
 
 export interface VantageOptions {
@@ -39,7 +44,8 @@ export interface VantageOptions {
 
 export function resolveVantage(opts: VantageOptions, cluster: Cluster): Vantage | undefined {
   if (opts.from !== undefined) {
-    if (opts.region || opts.zone || opts.dc) throw new UsageError('--from: give either --from NODE or --region/--zone/--dc, not both');
+    if (opts.region || opts.zone || opts.dc)
+      throw new UsageError('--from: give either --from NODE or --region/--zone/--dc, not both');
     const node = cluster.nodes.get(opts.from);
     if (!node) throw new UsageError(`--from '${opts.from}': no such node (see 'otlpctl nodes list')`);
     return node.location;
@@ -64,9 +70,18 @@ export interface LocateResult {
   warnings: string[];
 }
 
-export async function placementOf(cluster: Cluster, key: LocatedKey, vantage: Vantage | undefined): Promise<LocateResult> {
+export async function placementOf(
+  cluster: Cluster,
+  key: LocatedKey,
+  vantage: Vantage | undefined,
+): Promise<LocateResult> {
   const stored = await cluster.md.partition(key.partition_id);
-  return describePlacement(cluster, key, resolvePlacement(key.partition_id, key.ring_replicas, stored?.record), vantage);
+  return describePlacement(
+    cluster,
+    key,
+    resolvePlacement(key.partition_id, key.ring_replicas, stored?.record),
+    vantage,
+  );
 }
 
 export function describePlacement(
@@ -96,13 +111,17 @@ export function describePlacement(
 
 function warningsFor(p: Placement, replicas: ReplicaView[], rf: number): string[] {
   const w: string[] = [];
-  if (p.migrating) w.push(`partition is ${p.state}: a move is in flight; data may be on the old and the new nodes`);
+  if (p.migrating)
+    w.push(`partition is ${p.state}: a move is in flight; data may be on the old and the new nodes`);
   if (p.disagrees) {
-    w.push(`metadata places it on ${p.replicas.join(',')}; the ring alone would say ${p.ring_replicas.join(',')}`);
+    w.push(
+      `metadata places it on ${p.replicas.join(',')}; the ring alone would say ${p.ring_replicas.join(',')}`,
+    );
   }
   if (replicas.length === 0) w.push('no ring members: add nodes with `otlpctl nodes add`');
   else if (replicas.length < rf) w.push(`under-replicated: ${replicas.length} of ${rf} replicas`);
   for (const r of replicas) if (r.state !== 'Up') w.push(`replica ${r.node_id} is ${r.state}`);
-  if (p.leader !== null && !p.replicas.includes(p.leader)) w.push(`leader ${p.leader} is not among the replicas`);
+  if (p.leader !== null && !p.replicas.includes(p.leader))
+    w.push(`leader ${p.leader} is not among the replicas`);
   return w;
 }

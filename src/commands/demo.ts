@@ -34,10 +34,13 @@ export async function demo(opts: { force: boolean }, ctx: Context): Promise<Exit
   const md = await openMetadata(ctx);
   const { store, layout } = md;
   if ((await md.config()) && !opts.force) {
-    throw new PreconditionError(`${store.description} already holds a cluster under ${layout.prefix}; pass --force to replace it`);
+    throw new PreconditionError(
+      `${store.description} already holds a cluster under ${layout.prefix}; pass --force to replace it`,
+    );
   }
   const ops: Op[] = [];
-  for await (const page of store.range(`${layout.prefix}/`)) for (const kv of page) ops.push({ type: 'delete', key: kv.key });
+  for await (const page of store.range(`${layout.prefix}/`))
+    for (const kv of page) ops.push({ type: 'delete', key: kv.key });
   await apply(ctx, ops);
 
   const config = { ...DEFAULT_CONFIG };
@@ -71,7 +74,7 @@ export async function demo(opts: { force: boolean }, ctx: Context): Promise<Exit
         leader: key.ring_replicas[0] ?? '',
         state: 'Active',
         size_bytes: Math.round(gb * 1e9),
-        record_count: Math.round(gb * 1e9 / 2_000),
+        record_count: Math.round((gb * 1e9) / 2_000),
         created_at: created,
         updated_at: formatTime(Math.min(now, key.time_partition.end)),
       };
@@ -81,7 +84,10 @@ export async function demo(opts: { force: boolean }, ctx: Context): Promise<Exit
   // The situations on-call meets: an in-flight move, and a partition a rebalance moved off the ring.
   markDemoCases(puts, nodes);
   await apply(ctx, puts);
-  note(ctx, `demo cluster written to ${store.description}: 12 nodes, ${24 * config.hash_partitions} trace partitions (last 24 h)`);
+  note(
+    ctx,
+    `demo cluster written to ${store.description}: 12 nodes, ${24 * config.hash_partitions} trace partitions (last 24 h)`,
+  );
   print(
     ctx,
     ctx.format === 'table'
@@ -96,7 +102,9 @@ function describeStoreFlag(description: string): string {
 }
 
 function markDemoCases(puts: Op[], nodes: NodeInfo[]): void {
-  const partitions = puts.filter((op): op is Op & { type: 'put' } => op.type === 'put' && op.key.includes('/partitions/'));
+  const partitions = puts.filter(
+    (op): op is Op & { type: 'put' } => op.type === 'put' && op.key.includes('/partitions/'),
+  );
   const last = partitions.slice(-256);
   const migrating = last[7];
   const moved = last[42];

@@ -10,7 +10,9 @@ export interface InitOptions extends Partial<ClusterConfig> {
 /** Writes `<prefix>/config`; refuses to overwrite unless --force (which keeps unknown fields). */
 export async function init(opts: InitOptions, ctx: Context): Promise<ExitCode> {
   if (opts.placement === 'bounded') {
-    throw new UsageError("--placement 'bounded': not available in this version yet; use 'ring' (the seed's placement)");
+    throw new UsageError(
+      "--placement 'bounded': not available in this version yet; use 'ring' (the seed's placement)",
+    );
   }
   const given: Partial<ClusterConfig> = {};
   for (const f of CONFIG_FIELDS) if (opts[f] !== undefined) Object.assign(given, { [f]: opts[f] });

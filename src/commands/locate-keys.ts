@@ -53,7 +53,9 @@ export function parseSeverity(input: string): number {
     const n = Number(input);
     if (n >= 1 && n <= 24) return 1 + 4 * Math.floor((n - 1) / 4);
   }
-  throw new UsageError(`--severity '${input}': expected TRACE, DEBUG, INFO, WARN, ERROR, FATAL or a number from 1 to 24`);
+  throw new UsageError(
+    `--severity '${input}': expected TRACE, DEBUG, INFO, WARN, ERROR, FATAL or a number from 1 to 24`,
+  );
 }
 
 export async function locateLog(opts: LocateLogOptions, ctx: Context): Promise<ExitCode> {

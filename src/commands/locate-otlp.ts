@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ExitCode, UsageError } from '../core/errors.js';
-import { parseOtlpText, type OtlpItem } from '../core/otlp/index.js';
+import { parseOtlpText, type OtlpItem } from '../core/otlp.js';
 import type { LocatedKey } from '../core/locator.js';
 import { resolvePlacement } from '../core/placement.js';
 import { formatTime } from '../core/time.js';
@@ -63,7 +63,16 @@ function keyOf(cluster: Cluster, item: OtlpItem): { key: LocatedKey; fields: Rec
     case 'metrics': {
       const key = locator.locateMetric(item.name, item.service_name, item.labels, item.time_ms);
       const label_hash = key.label_hash.toString();
-      return { key, fields: { name: item.name, service_name: item.service_name, time, time_bucket: key.time_bucket, label_hash } };
+      return {
+        key,
+        fields: {
+          name: item.name,
+          service_name: item.service_name,
+          time,
+          time_bucket: key.time_bucket,
+          label_hash,
+        },
+      };
     }
     case 'logs': {
       const key = locator.locateLog(item.service_name, item.severity_level, item.body, item.time_ms);

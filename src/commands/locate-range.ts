@@ -28,13 +28,18 @@ export async function locateRange(opts: LocateRangeOptions, ctx: Context): Promi
   const now = ctx.clock();
   const from = parseTime(opts.fromTime, now, '--from-time');
   const to = opts.toTime === undefined ? now : parseTime(opts.toTime, now, '--to-time');
-  if (to <= from) throw new UsageError(`--to-time must be after --from-time (got ${opts.fromTime} .. ${opts.toTime ?? 'now'})`);
+  if (to <= from)
+    throw new UsageError(
+      `--to-time must be after --from-time (got ${opts.fromTime} .. ${opts.toTime ?? 'now'})`,
+    );
   const cluster = await loadCluster(ctx);
   const vantage = resolveVantage(opts, cluster);
   const { locator, md } = cluster;
   const buckets = locator.time.bucketsInRange(from, to);
   if (buckets.length > MAX_TIME_PARTITIONS) {
-    throw new UsageError(`time range spans ${buckets.length} time partitions; at most ${MAX_TIME_PARTITIONS}`);
+    throw new UsageError(
+      `time range spans ${buckets.length} time partitions; at most ${MAX_TIME_PARTITIONS}`,
+    );
   }
   const fanout: Fanout = {
     signal: opts.signal,
@@ -60,7 +65,11 @@ export async function locateRange(opts: LocateRangeOptions, ctx: Context): Promi
       const id = formatPartitionId(opts.signal, bucket, h);
       const placement = resolvePlacement(id, locator.ringReplicas(id), stored.get(id));
       const preferred = preferReplica(replicaViews(placement.replicas, cluster.nodes), vantage);
-      fanout.partitions.push({ partition_id: id, source: placement.source, preferred: preferred?.node_id ?? null });
+      fanout.partitions.push({
+        partition_id: id,
+        source: placement.source,
+        preferred: preferred?.node_id ?? null,
+      });
       if (!preferred) {
         fanout.unavailable.push(id);
         continue;

@@ -35,16 +35,17 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
   const now = ctx.clock();
   let lineNo = 0;
   let bad = 0;
-  let hourKey = -1;
-  let hourPrefix = '';
+  // Input is rarely time-ordered: keep every hour's "YYYY-MM-DDTHH:" prefix, not just the last.
+  const hourPrefixes = new Map<number, string>();
   const formatSeconds = (t: number): string => {
     const h = Math.floor(t / 3600);
-    if (h !== hourKey) {
-      hourKey = h;
-      hourPrefix = new Date(h * 3_600_000).toISOString().slice(0, 14);
+    let prefix = hourPrefixes.get(h);
+    if (prefix === undefined) {
+      prefix = new Date(h * 3_600_000).toISOString().slice(0, 14);
+      hourPrefixes.set(h, prefix);
     }
     const r = t - h * 3600;
-    return `${hourPrefix}${TWO[Math.floor(r / 60)]}:${TWO[r % 60]}Z`;
+    return `${prefix}${TWO[Math.floor(r / 60)]}:${TWO[r % 60]}Z`;
   };
 
   let first = true;
@@ -106,7 +107,8 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
   const slowLine = async (line: string): Promise<string> => {
     try {
       const fields = line.trim().split(/\s+/);
-      if (fields.length > 2) throw new UsageError(`expected '<trace-id> [time]', got ${fields.length} fields`);
+      if (fields.length > 2)
+        throw new UsageError(`expected '<trace-id> [time]', got ${fields.length} fields`);
       const traceId = parseTraceId(fields[0]!);
       const ms = fields[1] === undefined ? now : parseTime(fields[1], now);
       const bucket = router.bucketOf(ms);
@@ -130,7 +132,11 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
   return bad > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
 
-async function loadBucket(cluster: Cluster, bucket: number, into: Map<number, Map<string, PartitionMetadata>>): Promise<void> {
+async function loadBucket(
+  cluster: Cluster,
+  bucket: number,
+  into: Map<number, Map<string, PartitionMetadata>>,
+): Promise<void> {
   const m = new Map<string, PartitionMetadata>();
   const prefix = cluster.md.layout.partition(formatPartitionId('traces', bucket, 0).replace(/\d+$/, ''));
   for await (const page of cluster.md.store.range(prefix)) {
@@ -145,9 +151,11 @@ async function loadBucket(cluster: Cluster, bucket: number, into: Map<number, Ma
 function emitterFor(format: Context['format']): Emit {
   switch (format) {
     case 'tsv':
-      return (id, time, r) => `${id}\t${time}${(r.memo ??= `\t${r.partition_id}\t${r.leader}\t${r.replicas.join(',')}\n`)}`;
+      return (id, time, r) =>
+        `${id}\t${time}${(r.memo ??= `\t${r.partition_id}\t${r.leader}\t${r.replicas.join(',')}\n`)}`;
     case 'table':
-      return (id, time, r) => `${id}  ${time}${(r.memo ??= `  ${r.partition_id.padEnd(22)}  ${r.leader.padEnd(10)}  ${r.replicas.join(',')}\n`)}`;
+      return (id, time, r) =>
+        `${id}  ${time}${(r.memo ??= `  ${r.partition_id.padEnd(22)}  ${r.leader.padEnd(10)}  ${r.replicas.join(',')}\n`)}`;
     case 'json':
     case 'ndjson': {
       const nl = format === 'ndjson' ? '\n' : '';
@@ -161,7 +169,8 @@ function errorFor(format: Context['format']): (line: number, input: string, mess
   switch (format) {
     case 'tsv':
     case 'table':
-      return (line, input, message) => `${input.replace(/[\t\r\n]/g, ' ')}\tERROR\tline ${line}: ${message}\n`;
+      return (line, input, message) =>
+        `${input.replace(/[\t\r\n]/g, ' ')}\tERROR\tline ${line}: ${message}\n`;
     case 'json':
     case 'ndjson': {
       const nl = format === 'ndjson' ? '\n' : '';

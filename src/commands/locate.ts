@@ -2,7 +2,13 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import { parseTraceId } from '../core/trace-id.js';
 import { parseDuration, parseTime } from '../core/time-input.js';
 import { renderLocated } from '../render/locate.js';
-import { loadCluster, placementOf, resolveVantage, type LocateResult, type VantageOptions } from './cluster.js';
+import {
+  loadCluster,
+  placementOf,
+  resolveVantage,
+  type LocateResult,
+  type VantageOptions,
+} from './cluster.js';
 import { print, type Context } from './context.js';
 
 /** `locate <trace-id>`: one time partition (`--at`), or one row per time partition of a window. */
@@ -32,7 +38,9 @@ export async function locate(opts: LocateOptions, ctx: Context): Promise<ExitCod
     ? cluster.locator.time.bucketsInRange(window.from, window.to)
     : [cluster.locator.time.bucketOf(opts.at === undefined ? now : parseTime(opts.at, now, '--at'))];
   if (buckets.length > MAX_WINDOW_PARTITIONS) {
-    throw new UsageError(`time window spans ${buckets.length} time partitions; at most ${MAX_WINDOW_PARTITIONS}`);
+    throw new UsageError(
+      `time window spans ${buckets.length} time partitions; at most ${MAX_WINDOW_PARTITIONS}`,
+    );
   }
   const results: TraceLocateResult[] = [];
   for (const b of buckets) {
@@ -57,7 +65,10 @@ export function resolveWindow(
     if (opts.fromTime === undefined) throw new UsageError('--to-time needs --from-time');
     const from = parseTime(opts.fromTime, now, '--from-time');
     const to = opts.toTime === undefined ? now : parseTime(opts.toTime, now, '--to-time');
-    if (to <= from) throw new UsageError(`--to-time must be after --from-time (got ${opts.fromTime} .. ${opts.toTime ?? 'now'})`);
+    if (to <= from)
+      throw new UsageError(
+        `--to-time must be after --from-time (got ${opts.fromTime} .. ${opts.toTime ?? 'now'})`,
+      );
     return { from, to };
   }
   if (around) {

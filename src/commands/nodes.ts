@@ -28,7 +28,9 @@ export async function nodesAdd(opts: NodeAddOptions, ctx: Context): Promise<Exit
     state: opts.state ?? 'Up',
   };
   if (await md.node(opts.nodeId)) {
-    throw new PreconditionError(`node '${opts.nodeId}' already exists; use 'nodes set-state' or 'nodes set-location'`);
+    throw new PreconditionError(
+      `node '${opts.nodeId}' already exists; use 'nodes set-state' or 'nodes set-location'`,
+    );
   }
   await md.create(md.layout.node(opts.nodeId), node);
   print(ctx, renderNode({ node, points: null, share: null }, ctx.format, ctx));
@@ -47,7 +49,8 @@ export async function nodesShow(nodeId: string, ctx: Context): Promise<ExitCode>
   const config = await md.requireConfig();
   const nodes = (await md.nodes()).map((n) => n.record);
   const node = nodes.find((n) => n.node_id === nodeId);
-  if (!node) throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
+  if (!node)
+    throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
   const ring = new PartitionLocator(config, nodes).ring;
   print(
     ctx,
@@ -62,7 +65,8 @@ export async function nodesShow(nodeId: string, ctx: Context): Promise<ExitCode>
 
 async function mustGet(md: Metadata, nodeId: string): Promise<Stored<NodeInfo>> {
   const stored = await md.node(nodeId);
-  if (!stored) throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
+  if (!stored)
+    throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
   return stored;
 }
 
@@ -93,7 +97,10 @@ export async function nodesSetLocation(
     data_center: change.dc ?? stored.record.location.data_center,
   };
   await md.update(stored, { location });
-  print(ctx, renderNode({ node: { ...stored.record, location }, points: null, share: null }, ctx.format, ctx));
+  print(
+    ctx,
+    renderNode({ node: { ...stored.record, location }, points: null, share: null }, ctx.format, ctx),
+  );
   return ExitCode.Ok;
 }
 

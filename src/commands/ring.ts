@@ -25,7 +25,8 @@ export async function ring(opts: RingOptions, ctx: Context): Promise<ExitCode> {
   const removed = opts.simulateRemove ?? [];
   const known = new Set(nodes.map((n) => n.node_id));
   for (const id of added) if (known.has(id)) throw new UsageError(`--simulate-add '${id}': already a node`);
-  for (const id of removed) if (!known.has(id)) throw new UsageError(`--simulate-remove '${id}': no such node`);
+  for (const id of removed)
+    if (!known.has(id)) throw new UsageError(`--simulate-remove '${id}': no such node`);
 
   const at = opts.at === undefined ? ctx.clock() : parseTime(opts.at, ctx.clock(), '--at');
   const hours = opts.hours ?? config.retention_days * 24;
@@ -71,7 +72,11 @@ export async function ring(opts: RingOptions, ctx: Context): Promise<ExitCode> {
       removed,
       moved,
       moved_share: before.total === 0 ? 0 : moved / before.total,
-      ideal_share: idealMovedShare(members.length, added.length, removed.filter((r) => members.some((m) => m.node_id === r)).length),
+      ideal_share: idealMovedShare(
+        members.length,
+        added.length,
+        removed.filter((r) => members.some((m) => m.node_id === r)).length,
+      ),
       skew_after: skew(upLoads(after, afterNodes)),
     };
   }

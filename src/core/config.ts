@@ -42,7 +42,9 @@ const oneOf =
   (v) =>
     typeof v === 'string' && names.includes(v) ? undefined : names.join(' or ');
 const fraction: Check = (v) =>
-  typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 10 ? undefined : 'a number above 0 and below 10';
+  typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 10
+    ? undefined
+    : 'a number above 0 and below 10';
 
 // Upper bounds keep the arithmetic exact: hash_partitions ≤ 2^21 for Hasher64.hashMod,
 // granularity up to a year.

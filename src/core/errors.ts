@@ -48,8 +48,12 @@ export class LockHeldError extends OtlpctlError {
     readonly heldBy: LockHolder | undefined,
     readonly expiresAt: string | undefined,
   ) {
-    const who = heldBy ? `${heldBy.holder} (pid ${heldBy.pid} on ${heldBy.host}, since ${heldBy.acquired_at})` : 'another process';
-    super(`lock '${lock}' is held by ${who}${expiresAt ? `; its lease expires at ${expiresAt} unless renewed` : ''}`);
+    const who = heldBy
+      ? `${heldBy.holder} (pid ${heldBy.pid} on ${heldBy.host}, since ${heldBy.acquired_at})`
+      : 'another process';
+    super(
+      `lock '${lock}' is held by ${who}${expiresAt ? `; its lease expires at ${expiresAt} unless renewed` : ''}`,
+    );
   }
 }
 

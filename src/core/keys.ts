@@ -1,4 +1,5 @@
 import { RustHashEncoder } from './hash/encoding.js';
+import { hashTraceIdMod } from './hash/values.js';
 import type { Hasher64 } from './hash/types.js';
 
 /**
@@ -62,9 +63,7 @@ export function logHashPartition(hasher: Hasher64, key: LogPartitionKey, n: numb
 
 /** Trace bucket: H(TraceId) mod n, TraceId hashed as a 16-byte slice (length prefix, then bytes). */
 export function traceHashPartition(hasher: Hasher64, traceId: Uint8Array, n: number): number {
-  enc.reset();
-  enc.traceId(traceId);
-  return hasher.hashMod(enc.bytes, enc.length, n);
+  return hashTraceIdMod(hasher, traceId, n);
 }
 
 /** Rust compares Strings by UTF-8 bytes; JS `<` compares UTF-16 units, which differs above U+FFFF. */

@@ -1,13 +1,7 @@
 import type { ClusterConfig } from './config.js';
 import { getHasher } from './hash/index.js';
 import type { Hasher64 } from './hash/types.js';
-import {
-  contentHash,
-  labelHash,
-  logHashPartition,
-  metricHashPartition,
-  traceHashPartition,
-} from './keys.js';
+import { contentHash, labelHash, logHashPartition, metricHashPartition, traceHashPartition } from './keys.js';
 import { isRingMember, type NodeInfo, type Signal } from './model.js';
 import { formatPartitionId } from './partition-id.js';
 import { ConsistentHashRing } from './ring.js';
@@ -58,7 +52,11 @@ export class PartitionLocator {
   }
 
   traceHashPartition(traceIdHex: string): number {
-    return traceHashPartition(this.hasher, traceIdBytes(traceIdHex, this.traceBytes), this.config.hash_partitions);
+    return traceHashPartition(
+      this.hasher,
+      traceIdBytes(traceIdHex, this.traceBytes),
+      this.config.hash_partitions,
+    );
   }
 
   locateTrace(traceIdHex: string, atMs: number): LocatedKey {

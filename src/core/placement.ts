@@ -57,7 +57,10 @@ export interface ReplicaView {
   location: NodeLocation | null;
 }
 
-export function replicaViews(replicas: readonly string[], nodes: ReadonlyMap<string, NodeInfo>): ReplicaView[] {
+export function replicaViews(
+  replicas: readonly string[],
+  nodes: ReadonlyMap<string, NodeInfo>,
+): ReplicaView[] {
   return replicas.map((id) => {
     const n = nodes.get(id);
     return { node_id: id, state: n?.state ?? 'Unknown', location: n?.location ?? null };
@@ -81,7 +84,10 @@ const LEVELS = [
  * The seed's `select_nearest_node`, restricted to `Up` replicas: same data center, else same zone,
  * else same region, else the first `Up` replica. Null when no replica is `Up`.
  */
-export function preferReplica(replicas: readonly ReplicaView[], vantage: Vantage | undefined): Preference | null {
+export function preferReplica(
+  replicas: readonly ReplicaView[],
+  vantage: Vantage | undefined,
+): Preference | null {
   const up = replicas.filter((r) => r.state === 'Up');
   if (up.length === 0) return null;
   if (vantage) {
@@ -91,7 +97,10 @@ export function preferReplica(replicas: readonly ReplicaView[], vantage: Vantage
       const hit = up.find((r) => r.location?.[field] === want);
       if (hit) return { node_id: hit.node_id, reason: `${label} (${want})` };
     }
-    return { node_id: up[0]!.node_id, reason: 'no Up replica shares a location with the vantage point; first Up replica' };
+    return {
+      node_id: up[0]!.node_id,
+      reason: 'no Up replica shares a location with the vantage point; first Up replica',
+    };
   }
   return { node_id: up[0]!.node_id, reason: 'first Up replica (no vantage point given)' };
 }

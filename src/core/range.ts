@@ -9,7 +9,9 @@ export class ServiceNameRangePartitioner {
   constructor(readonly boundaries: readonly string[]) {
     for (let i = 1; i < boundaries.length; i++) {
       if (compareUtf8(boundaries[i - 1]!, boundaries[i]!) >= 0) {
-        throw new UsageError(`range boundaries must be strictly increasing: '${boundaries[i - 1]}' then '${boundaries[i]}'`);
+        throw new UsageError(
+          `range boundaries must be strictly increasing: '${boundaries[i - 1]}' then '${boundaries[i]}'`,
+        );
       }
     }
   }

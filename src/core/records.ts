@@ -38,7 +38,8 @@ function object(value: string, key: string): Raw {
 
 function field<T>(raw: Raw, key: string, name: string, ok: (v: unknown) => v is T, expected: string): T {
   const v = raw[name];
-  if (!ok(v)) throw new StoreError(`${key}: field ${name} is ${JSON.stringify(v) ?? 'missing'}, expected ${expected}`);
+  if (!ok(v))
+    throw new StoreError(`${key}: field ${name} is ${JSON.stringify(v) ?? 'missing'}, expected ${expected}`);
   return v;
 }
 

@@ -72,7 +72,10 @@ export class ConsistentHashRing {
     const n = this.hi.length;
     for (let i = 0; i < n; i++) {
       const here = this.hi[i]! * TWO32 + this.lo[i]!;
-      const prev = i === 0 ? this.hi[n - 1]! * TWO32 + this.lo[n - 1]! - 2 ** 64 : this.hi[i - 1]! * TWO32 + this.lo[i - 1]!;
+      const prev =
+        i === 0
+          ? this.hi[n - 1]! * TWO32 + this.lo[n - 1]! - 2 ** 64
+          : this.hi[i - 1]! * TWO32 + this.lo[i - 1]!;
       const id = this.nodeIds[this.owner[i]!]!;
       shares.set(id, shares.get(id)! + (n === 1 ? 2 ** 64 : here - prev) / 2 ** 64);
     }
@@ -82,7 +85,9 @@ export class ConsistentHashRing {
   /** Replica node ids for a ring key (a partition id string). */
   replicas(key: string, replicationFactor: number): string[] {
     this.hashKey(key);
-    return this.replicasOfHash(this.scratch[0]!, this.scratch[1]!, replicationFactor).map((i) => this.nodeIds[i]!);
+    return this.replicasOfHash(this.scratch[0]!, this.scratch[1]!, replicationFactor).map(
+      (i) => this.nodeIds[i]!,
+    );
   }
 
   /** Replica node indexes (into `nodeIds`) for a 64-bit hash given as halves. */

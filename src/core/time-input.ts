@@ -47,12 +47,17 @@ export function parseTime(input: string, nowMs: number, what = 'time'): number {
   if (m) {
     const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone] = m;
     if (m[4] !== undefined && zone === undefined) {
-      throw new UsageError(`${what} '${input}': add a time zone (Z or +01:00); RFC 3339 times are unambiguous`);
+      throw new UsageError(
+        `${what} '${input}': add a time zone (Z or +01:00); RFC 3339 times are unambiguous`,
+      );
     }
     const z = zone === undefined || zone === 'Z' || zone === 'z' ? 'Z' : zone;
     const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}${frac.slice(0, 4)}${z}`);
     // Date.parse rolls 2026-02-30 over to March: compare the fields to refuse it.
-    if (Number.isFinite(ms) && validFields(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec))) {
+    if (
+      Number.isFinite(ms) &&
+      validFields(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec))
+    ) {
       return ms;
     }
   }

@@ -1,3 +1,4 @@
+import { hashTraceIdMod } from './hash/index.js';
 import type { PartitionLocator } from './locator.js';
 import type { PartitionMetadata } from './model.js';
 import { formatPartitionId } from './partition-id.js';
@@ -27,9 +28,12 @@ for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
 
 export class TraceRouter {
-  private readonly routes = new Map<number, Route>();
-  // Rust's Hash for [u8; 16]: the length as usize (8 bytes LE), then the bytes.
-  private readonly stream = new Uint8Array(24);
+  // Routes by bucket, then by hash partition; the last bucket is kept at hand since input is
+  // usually time-ordered.
+  private readonly byBucket = new Map<number, (Route | undefined)[]>();
+  private lastBucket = Number.NaN;
+  private lastRoutes: (Route | undefined)[] = [];
+  private readonly id = new Uint8Array(16);
   private readonly n: number;
   private readonly widthMs: number;
 
@@ -37,25 +41,24 @@ export class TraceRouter {
     private readonly locator: PartitionLocator,
     private readonly metadata: BucketMetadata = () => new Map(),
   ) {
-    this.stream[0] = 16;
     this.n = locator.config.hash_partitions;
     this.widthMs = locator.config.granularity_hours * 3_600_000;
   }
 
   /** Hash partition of the 32 hex digits at `buf[pos..pos+32)`, or -1 if they are not hex / all zero. */
   hashPartitionOfHex(buf: Uint8Array, pos: number): number {
-    const s = this.stream;
+    const s = this.id;
     let any = 0;
     for (let i = 0; i < 16; i++) {
       const hi = HEX[buf[pos + 2 * i]!]!;
       const lo = HEX[buf[pos + 2 * i + 1]!]!;
       if ((hi | lo) === 255) return -1;
       const b = (hi << 4) | lo;
-      s[8 + i] = b;
+      s[i] = b;
       any |= b;
     }
     if (any === 0) return -1;
-    return this.locator.hasher.hashMod(s, 24, this.n);
+    return hashTraceIdMod(this.locator.hasher, s, this.n);
   }
 
   bucketOf(timeMs: number): number {
@@ -68,13 +71,14 @@ export class TraceRouter {
   }
 
   route(bucketId: number, hashPartition: number): Route {
-    const id = bucketId * this.n + hashPartition;
-    let r = this.routes.get(id);
-    if (r === undefined) {
-      r = this.build(bucketId, hashPartition);
-      this.routes.set(id, r);
+    let routes = this.lastRoutes;
+    if (bucketId !== this.lastBucket) {
+      routes = this.byBucket.get(bucketId) ?? [];
+      if (routes.length === 0) this.byBucket.set(bucketId, routes);
+      this.lastBucket = bucketId;
+      this.lastRoutes = routes;
     }
-    return r;
+    return (routes[hashPartition] ??= this.build(bucketId, hashPartition));
   }
 
   /** Library form: a 32-hex trace id and a time in ms. */

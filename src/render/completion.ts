@@ -72,12 +72,16 @@ ${caseArms(table, (e) => e.flags.join(' '), '    ')}
 }
 _otlpctl_values() {
   case "$1" in
-${Object.entries(VALUES).map(([f, v]) => `    ${f}) echo "${v}" ;;`).join('\n')}
+${Object.entries(VALUES)
+  .map(([f, v]) => `    ${f}) echo "${v}" ;;`)
+  .join('\n')}
   esac
 }
 _otlpctl_positional() {
   case "$1" in
-${Object.entries(POSITIONAL).map(([p, v]) => `    "${p}") echo "${v}" ;;`).join('\n')}
+${Object.entries(POSITIONAL)
+  .map(([p, v]) => `    "${p}") echo "${v}" ;;`)
+  .join('\n')}
   esac
 }
 _otlpctl() {
@@ -135,12 +139,16 @@ ${caseArms(table, (e) => e.flags.join(' '), '    ')}
 }
 _otlpctl_values() {
   case "$1" in
-${Object.entries(VALUES).map(([f, v]) => `    ${f}) echo "${v}" ;;`).join('\n')}
+${Object.entries(VALUES)
+  .map(([f, v]) => `    ${f}) echo "${v}" ;;`)
+  .join('\n')}
   esac
 }
 _otlpctl_positional() {
   case "$1" in
-${Object.entries(POSITIONAL).map(([p, v]) => `    "${p}") echo "${v}" ;;`).join('\n')}
+${Object.entries(POSITIONAL)
+  .map(([p, v]) => `    "${p}") echo "${v}" ;;`)
+  .join('\n')}
   esac
 }
 compdef _otlpctl otlpctl
@@ -170,10 +178,17 @@ function fish(table: Entry[], global: string[]): string {
       ...e.subs.map((s) => `complete -c otlpctl -n 'test "(__otlpctl_path)" = "${e.path}"' -a ${s}`),
       ...e.flags
         .filter((f) => f.startsWith('--'))
-        .map((f) => `complete -c otlpctl -n 'test "(__otlpctl_path)" = "${e.path}"' -l ${f.slice(2)}${VALUES[f] ? ` -xa '${VALUES[f]}'` : ''}`),
+        .map(
+          (f) =>
+            `complete -c otlpctl -n 'test "(__otlpctl_path)" = "${e.path}"' -l ${f.slice(2)}${VALUES[f] ? ` -xa '${VALUES[f]}'` : ''}`,
+        ),
     ]),
-    ...Object.entries(POSITIONAL).map(([p, v]) => `complete -c otlpctl -n 'test "(__otlpctl_path)" = "${p}"' -a '${v}'`),
-    ...global.filter((f) => f.startsWith('--')).map((f) => `complete -c otlpctl -l ${f.slice(2)}${VALUES[f] ? ` -xa '${VALUES[f]}'` : ''}`),
+    ...Object.entries(POSITIONAL).map(
+      ([p, v]) => `complete -c otlpctl -n 'test "(__otlpctl_path)" = "${p}"' -a '${v}'`,
+    ),
+    ...global
+      .filter((f) => f.startsWith('--'))
+      .map((f) => `complete -c otlpctl -l ${f.slice(2)}${VALUES[f] ? ` -xa '${VALUES[f]}'` : ''}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,6 @@ import { stateColor } from './nodes.js';
 
 /** Rendering of the locate family: one block per result, or a table of rows for many. */
 
-
 function replicasText(r: LocateResult, style: Style): string {
   const c = palette(style);
   return r.replicas
@@ -20,19 +19,33 @@ function block(r: LocateResult, lead: ReadonlyArray<readonly [string, string]>, 
   const pairs: [string, string][] = [
     ...lead.map(([k, v]) => [k, v] as [string, string]),
     ['partition', c.bold(r.partition_id)],
-    ['time partition', `${r.time_partition.bucket_id}  [${r.time_partition.start} .. ${r.time_partition.end})`],
+    [
+      'time partition',
+      `${r.time_partition.bucket_id}  [${r.time_partition.start} .. ${r.time_partition.end})`,
+    ],
     ['hash partition', String(r.hash_partition)],
-    ['source', r.source === 'metadata' ? `metadata (state ${stateColor(r.state ?? '', style)})` : 'ring (no metadata stored)'],
+    [
+      'source',
+      r.source === 'metadata'
+        ? `metadata (state ${stateColor(r.state ?? '', style)})`
+        : 'ring (no metadata stored)',
+    ],
     ['leader', r.leader ?? c.red('none')],
     ['replicas', `${replicasText(r, style) || c.red('none')}   (* = leader)`],
   ];
   for (const x of r.replicas) {
     if (x.location) {
       const l = x.location;
-      pairs.push([`  ${x.node_id}`, `${l.region || '-'} / ${l.availability_zone || '-'} / ${l.data_center || '-'}`]);
+      pairs.push([
+        `  ${x.node_id}`,
+        `${l.region || '-'} / ${l.availability_zone || '-'} / ${l.data_center || '-'}`,
+      ]);
     }
   }
-  pairs.push(['preferred', r.preferred ? `${c.green(r.preferred.node_id)}  (${r.preferred.reason})` : c.red('no Up replica')]);
+  pairs.push([
+    'preferred',
+    r.preferred ? `${c.green(r.preferred.node_id)}  (${r.preferred.reason})` : c.red('no Up replica'),
+  ]);
   for (const w of r.warnings) pairs.push(['warning', c.yellow(w)]);
   return fields(pairs, style);
 }

@@ -9,7 +9,11 @@ export interface NodeView {
 
 export function stateColor(state: string, style: Style): string {
   const c = palette(style);
-  return state === 'Up' || state === 'Active' ? c.green(state) : state === 'Down' ? c.red(state) : c.yellow(state);
+  return state === 'Up' || state === 'Active'
+    ? c.green(state)
+    : state === 'Down'
+      ? c.red(state)
+      : c.yellow(state);
 }
 
 const HEAD = ['NODE', 'STATE', 'WEIGHT', 'REGION', 'ZONE', 'DATA CENTER', 'ADDRESS'];
@@ -35,7 +39,8 @@ export function renderNodes(nodes: NodeInfo[], format: Format, style: Style): st
     case 'tsv':
       return tsv(nodes.map(row));
     case 'table':
-      if (nodes.length === 0) return "no nodes yet: add one with 'otlpctl nodes add <node-id> --region R --zone Z --dc D'";
+      if (nodes.length === 0)
+        return "no nodes yet: add one with 'otlpctl nodes add <node-id> --region R --zone Z --dc D'";
       return table(
         HEAD,
         nodes.map((n) => {
@@ -68,7 +73,10 @@ export function renderNode(view: NodeView, format: Format, style: Style): string
       ];
       if (view.node.address) pairs.push(['address', view.node.address]);
       if (view.points !== null) {
-        pairs.push(['ring points', String(view.points)], ['hash share', `${((view.share ?? 0) * 100).toFixed(2)} %`]);
+        pairs.push(
+          ['ring points', String(view.points)],
+          ['hash share', `${((view.share ?? 0) * 100).toFixed(2)} %`],
+        );
       }
       return fields(pairs, style);
     }

@@ -1,7 +1,13 @@
 import { json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
 
 export type OtlpRow =
-  | ({ signal: 'traces' | 'metrics' | 'logs'; partition_id: string; leader: string | null; replicas: string[]; source: string } & Record<string, unknown>)
+  | ({
+      signal: 'traces' | 'metrics' | 'logs';
+      partition_id: string;
+      leader: string | null;
+      replicas: string[];
+      source: string;
+    } & Record<string, unknown>)
   | { where: string; error: string };
 
 const isError = (r: OtlpRow): r is { where: string; error: string } => 'error' in r;
@@ -28,7 +34,14 @@ export function renderOtlp(rows: OtlpRow[], format: Format, style: Style): strin
         rows.map((r) =>
           isError(r)
             ? ['ERROR', r.where, r.error]
-            : [r.signal, String(r.service_name), String(r.time), r.partition_id, r.leader, r.replicas.join(',')],
+            : [
+                r.signal,
+                String(r.service_name),
+                String(r.time),
+                r.partition_id,
+                r.leader,
+                r.replicas.join(','),
+              ],
         ),
       );
     case 'table': {
@@ -38,7 +51,15 @@ export function renderOtlp(rows: OtlpRow[], format: Format, style: Style): strin
         rows.map((r) =>
           isError(r)
             ? [c.red('error'), '', r.where, '', c.red(r.error), '', '']
-            : [r.signal, String(r.service_name), keyText(r), String(r.time), r.partition_id, r.leader, r.replicas.join(',')],
+            : [
+                r.signal,
+                String(r.service_name),
+                keyText(r),
+                String(r.time),
+                r.partition_id,
+                r.leader,
+                r.replicas.join(','),
+              ],
         ),
         style,
       );

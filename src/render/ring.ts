@@ -38,7 +38,16 @@ export function renderRing(r: RingReport, format: Format, style: Style): string 
     case 'ndjson':
       return ndjson(r.nodes);
     case 'tsv':
-      return tsv(r.nodes.map((n) => [n.node_id, n.state, n.points, n.share.toFixed(6), n.partitions, n.partitions_after]));
+      return tsv(
+        r.nodes.map((n) => [
+          n.node_id,
+          n.state,
+          n.points,
+          n.share.toFixed(6),
+          n.partitions,
+          n.partitions_after,
+        ]),
+      );
     case 'table': {
       const c = palette(style);
       const up = r.nodes.filter((n) => n.state === 'Up');
@@ -50,7 +59,9 @@ export function renderRing(r: RingReport, format: Format, style: Style): string 
         n.points,
         pct(n.share),
         n.partitions,
-        mean ? `${n.partitions >= mean ? '+' : ''}${(((n.partitions - mean) / mean) * 100).toFixed(1)} %` : '',
+        mean
+          ? `${n.partitions >= mean ? '+' : ''}${(((n.partitions - mean) / mean) * 100).toFixed(1)} %`
+          : '',
         ...(sim ? [n.partitions_after ?? 0] : []),
       ]);
       const head = ['NODE', 'STATE', 'POINTS', 'SHARE', 'PARTITIONS', 'DEVIATION', ...(sim ? ['AFTER'] : [])];

@@ -26,7 +26,8 @@ export type Compare =
   | { key: string; target: 'create'; createRevision: number }
   | { key: string; target: 'value'; value: string };
 
-export type Op = { type: 'put'; key: string; value: string; lease?: string } | { type: 'delete'; key: string };
+export type Op =
+  { type: 'put'; key: string; value: string; lease?: string } | { type: 'delete'; key: string };
 
 export interface TxnResult {
   succeeded: boolean;

@@ -6,7 +6,9 @@ export class KeyLayout {
 
   constructor(prefix = '/otlp') {
     if (!prefix.startsWith('/') || /\/\/|\s/.test(prefix)) {
-      throw new UsageError(`--prefix '${prefix}': expected a key path such as /otlp (leading slash, no spaces)`);
+      throw new UsageError(
+        `--prefix '${prefix}': expected a key path such as /otlp (leading slash, no spaces)`,
+      );
     }
     this.prefix = prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix;
   }

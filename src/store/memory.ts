@@ -6,11 +6,14 @@ import { sortKeys } from './keys.js';
 export const INITIAL_REVISION = 1;
 export const DEFAULT_PAGE_SIZE = 1000;
 
-/** One key as stored. Never mutated in place: a write replaces it, so holding one is a snapshot. */
+/**
+ * One key as stored, in the file store's JSON shape so a parsed file is used as is. Never mutated:
+ * a write replaces it, so holding one is a snapshot.
+ */
 export interface KvRecord {
   readonly value: string;
-  readonly createRevision: number;
-  readonly modRevision: number;
+  readonly create_revision: number;
+  readonly mod_revision: number;
   readonly version: number;
   readonly lease?: string;
 }
@@ -85,8 +88,8 @@ export class KvState {
       }
       this.kvs.set(op.key, {
         value: op.value,
-        createRevision: old?.createRevision ?? rev,
-        modRevision: rev,
+        create_revision: old?.create_revision ?? rev,
+        mod_revision: rev,
         version: (old?.version ?? 0) + 1,
         ...(op.lease !== undefined ? { lease: op.lease } : {}),
       });
@@ -124,9 +127,9 @@ export class KvState {
     const rec = this.kvs.get(c.key);
     switch (c.target) {
       case 'mod':
-        return (rec?.modRevision ?? 0) === c.modRevision;
+        return (rec?.mod_revision ?? 0) === c.modRevision;
       case 'create':
-        return (rec?.createRevision ?? 0) === c.createRevision;
+        return (rec?.create_revision ?? 0) === c.createRevision;
       case 'value':
         return rec !== undefined && rec.value === c.value; // as etcd: a missing key has no value
     }
@@ -150,8 +153,8 @@ export function toKeyValue(key: string, rec: KvRecord): KeyValue {
   const kv: KeyValue = {
     key,
     value: rec.value,
-    createRevision: rec.createRevision,
-    modRevision: rec.modRevision,
+    createRevision: rec.create_revision,
+    modRevision: rec.mod_revision,
     version: rec.version,
   };
   if (rec.lease !== undefined) kv.lease = rec.lease;

@@ -47,7 +47,8 @@ export class Metadata {
   async nodes(): Promise<Stored<NodeInfo>[]> {
     const out: Stored<NodeInfo>[] = [];
     for await (const page of this.store.range(this.layout.nodesPrefix)) {
-      for (const kv of page) out.push({ ...parseNodeInfo(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision });
+      for (const kv of page)
+        out.push({ ...parseNodeInfo(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision });
     }
     return out;
   }
@@ -64,7 +65,10 @@ export class Metadata {
 
   /** Creates a record that must not exist yet. */
   async create(key: string, value: object): Promise<void> {
-    const r = await this.store.txn([{ key, target: 'mod', modRevision: 0 }], [{ type: 'put', key, value: JSON.stringify(value) }]);
+    const r = await this.store.txn(
+      [{ key, target: 'mod', modRevision: 0 }],
+      [{ type: 'put', key, value: JSON.stringify(value) }],
+    );
     if (!r.succeeded) throw new PreconditionError(`${key} already exists`);
   }
 
@@ -75,7 +79,9 @@ export class Metadata {
       [{ type: 'put', key: stored.key, value: rewrite<T>(stored.raw, changes) }],
     );
     if (!r.succeeded) {
-      throw new PreconditionError(`${stored.key} changed while this command ran (compare-and-swap lost); run it again`);
+      throw new PreconditionError(
+        `${stored.key} changed while this command ran (compare-and-swap lost); run it again`,
+      );
     }
   }
 
@@ -85,7 +91,9 @@ export class Metadata {
       [{ type: 'delete', key: stored.key }],
     );
     if (!r.succeeded) {
-      throw new PreconditionError(`${stored.key} changed while this command ran (compare-and-swap lost); run it again`);
+      throw new PreconditionError(
+        `${stored.key} changed while this command ran (compare-and-swap lost); run it again`,
+      );
     }
   }
 }

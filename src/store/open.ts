@@ -31,7 +31,10 @@ export async function openStore(flags: StoreFlags, env: Env): Promise<MetadataSt
   }
   const endpoints = flags.endpoints ?? env.OTLPCTL_ENDPOINTS ?? env.ETCDCTL_ENDPOINTS;
   if (endpoints !== undefined && endpoints !== '') {
-    const [{ EtcdStore }, { resolveEtcdOptions }] = await Promise.all([import('./etcd.js'), import('./etcd-options.js')]);
+    const [{ EtcdStore }, { resolveEtcdOptions }] = await Promise.all([
+      import('./etcd.js'),
+      import('./etcd-options.js'),
+    ]);
     return EtcdStore.connect(resolveEtcdOptions({ ...flags, endpoints }, env));
   }
   throw new UsageError(

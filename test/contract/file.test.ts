@@ -60,10 +60,10 @@ const CHILDREN = {
     syncBuiltinESMExports();
     const { FileStore } = await import('./store/file.js');
     await new FileStore(process.argv[2]).txn([], [{ type: 'put', key: '/k', value: 'new' }]);`,
-  // Holds a 1 s lease for a while, then exits without revoking it, as a killed command would.
+  // Holds a 2 s lease for a while, then exits without revoking it, as a killed command would.
   'hold-lease.mjs': `import { FileStore } from './store/file.js';
     const store = new FileStore(process.argv[2]);
-    const lease = await store.grantLease(1);
+    const lease = await store.grantLease(2);
     await store.txn([], [{ type: 'put', key: '/held', value: 'mine', lease: lease.id }]);
     console.log(lease.id);
     setTimeout(() => process.exit(0), Number(process.argv[3]));`,
@@ -97,16 +97,16 @@ describe('FileStore across processes', () => {
 
   it('expires the leases of a process that died, and keeps them while it lives', async () => {
     const path = await freshPath();
-    const child = spawn('node', [join(bin, 'hold-lease.mjs'), path, '2500']);
+    const child = spawn('node', [join(bin, 'hold-lease.mjs'), path, '4000']);
     const exited = new Promise((done) => child.on('exit', done));
     const leaseId = await new Promise<string>((done) =>
       child.stdout.once('data', (b: Buffer) => done(b.toString().trim())),
     );
     const store = new FileStore(path);
-    await new Promise((r) => setTimeout(r, 2_000)); // two ttls: only renewal keeps it
+    await new Promise((r) => setTimeout(r, 3_000)); // 1.5 ttl: only renewal keeps it
     expect((await store.get('/held'))?.value).toBe('mine');
     await exited;
-    const deadline = Date.now() + 3_000;
+    const deadline = Date.now() + 5_000;
     while ((await store.get('/held')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await store.get('/held')).toBeUndefined();
     expect(await store.leaseTimeToLive(leaseId)).toBeUndefined();

@@ -308,7 +308,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         fc.record({ kind: fc.constant('cas' as const), key, value, stale: fc.boolean() }),
         fc.record({ kind: fc.constant('create' as const), key, value }),
       );
-      const check = async (ops: fc.infer<typeof op>[]) => {
+      const check = fc.asyncProperty(fc.array(op, { maxLength: 15 }), async (ops) => {
         const base = `${p}prop/${run++}/`;
         const model = new Map<string, { value: string; version: number }>();
         for (const o of ops) {
@@ -338,8 +338,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
           want.map(([k, v]) => [k, v.value, v.version]),
         );
         for (const kv of listed) expect(kv.createRevision === kv.modRevision).toBe(kv.version === 1);
-      };
-      await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 15 }), check), { numRuns: 30 });
+      });
+      await fc.assert(check, { numRuns: 30 });
     });
   });
 }

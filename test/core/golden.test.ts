@@ -41,7 +41,9 @@ interface Golden {
   }[];
 }
 
-const golden = JSON.parse(readFileSync(new URL('../golden/siphash13.json', import.meta.url), 'utf8')) as Golden;
+const golden = JSON.parse(
+  readFileSync(new URL('../golden/siphash13.json', import.meta.url), 'utf8'),
+) as Golden;
 const sip = getHasher('rust-siphash13');
 const node = (id: string) => ({
   node_id: id,
@@ -74,7 +76,9 @@ describe('rust-siphash13 golden vectors (the seed, run by rustc)', () => {
       if (/^0+$/.test(t.trace_id)) continue; // the all-zero id is refused as input
       expect(l256.traceHashPartition(t.trace_id)).toBe(t.bucket_256);
       expect(l1000.traceHashPartition(t.trace_id)).toBe(t.bucket_1000);
-      expect(router.locate(t.trace_id, 0).partition_id).toBe(`partition_0_${String(t.bucket_256).padStart(4, '0')}`);
+      expect(router.locate(t.trace_id, 0).partition_id).toBe(
+        `partition_0_${String(t.bucket_256).padStart(4, '0')}`,
+      );
     }
   });
 
@@ -93,7 +97,12 @@ describe('rust-siphash13 golden vectors (the seed, run by rustc)', () => {
       expect(timeBucketString(l.timestamp * 1000)).toBe(l.time_bucket);
       const ch = contentHash(sip, l.body);
       expect(ch.toString()).toBe(l.content_hash);
-      const key = { service_name: l.service_name, time_bucket: l.time_bucket, severity_level: l.severity_level, content_hash: ch };
+      const key = {
+        service_name: l.service_name,
+        time_bucket: l.time_bucket,
+        severity_level: l.severity_level,
+        content_hash: ch,
+      };
       expect(logHashPartition(sip, key, 256)).toBe(l.bucket_256);
     }
   });

@@ -7,8 +7,11 @@ import {
   hashStr,
   hashTraceId,
   hashTraceIdMod,
+  hashTraceIdInto,
   modFromHalves,
   RustHashEncoder,
+  sipHash13PrefixedInto,
+  xxh64PrefixedInto,
   type HashName,
   type Hasher64,
 } from '../../src/core/hash/index.js';
@@ -138,7 +141,9 @@ describe('ring vectors hash as the seed hash_string does', () => {
     '%i nodes × %i virtual nodes: first points and key hashes',
     (_n, vnodes, ring) => {
       const points = ring.nodes
-        .flatMap((node) => Array.from({ length: vnodes }, (_, i) => ({ hash: hashStr(h, `${node}:${i}`), node })))
+        .flatMap((node) =>
+          Array.from({ length: vnodes }, (_, i) => ({ hash: hashStr(h, `${node}:${i}`), node })),
+        )
         .sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
       expect(points.length).toBe(ring.point_count);
       expect(points.slice(0, 20).map((p) => ({ hash: String(p.hash), node: p.node }))).toEqual(ring.points);
@@ -148,7 +153,8 @@ describe('ring vectors hash as the seed hash_string does', () => {
 
   it('xxh64 ring keys match the reference', () => {
     const xxh = getHasher('xxh64');
-    for (const { s, hash } of (goldens.xxh64 as XxhGolden).ring_keys) expect(hashStr(xxh, s), s).toBe(BigInt(hash));
+    for (const { s, hash } of (goldens.xxh64 as XxhGolden).ring_keys)
+      expect(hashStr(xxh, s), s).toBe(BigInt(hash));
   });
 });
 
@@ -185,10 +191,16 @@ describe('siphash13 equals a plain BigInt SipHash-1-3', () => {
   function reference(bytes: Uint8Array): bigint {
     const v = [0x736f6d6570736575n, 0x646f72616e646f6dn, 0x6c7967656e657261n, 0x7465646279746573n];
     const round = (): void => {
-      v[0] = (v[0]! + v[1]!) & M; v[1] = rotl(v[1]!, 13n) ^ v[0]; v[0] = rotl(v[0], 32n); // prettier-ignore
-      v[2] = (v[2]! + v[3]!) & M; v[3] = rotl(v[3]!, 16n) ^ v[2]; // prettier-ignore
-      v[0] = (v[0] + v[3]) & M; v[3] = rotl(v[3], 21n) ^ v[0]; // prettier-ignore
-      v[2] = (v[2] + v[1]) & M; v[1] = rotl(v[1], 17n) ^ v[2]; v[2] = rotl(v[2], 32n); // prettier-ignore
+      v[0] = (v[0]! + v[1]!) & M;
+      v[1] = rotl(v[1]!, 13n) ^ v[0];
+      v[0] = rotl(v[0], 32n);
+      v[2] = (v[2]! + v[3]!) & M;
+      v[3] = rotl(v[3]!, 16n) ^ v[2];
+      v[0] = (v[0] + v[3]) & M;
+      v[3] = rotl(v[3], 21n) ^ v[0];
+      v[2] = (v[2] + v[1]) & M;
+      v[1] = rotl(v[1], 17n) ^ v[2];
+      v[2] = rotl(v[2], 32n);
     };
     const padded = new Uint8Array(bytes.length - (bytes.length % 8) + 8);
     padded.set(bytes);
@@ -218,13 +230,59 @@ describe('siphash13 equals a plain BigInt SipHash-1-3', () => {
   });
 });
 
+describe.each([
+  ['rust-siphash13', sipHash13PrefixedInto],
+  ['xxh64', xxh64PrefixedInto],
+] as const)('%s with a length prefix (how [u8; N] hashes)', (name, prefixedInto) => {
+  const h = getHasher(name);
+
+  it('equals the hash of the 8 prefix bytes followed by the input, at any length', () => {
+    const out = new Uint32Array(2);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.uint8Array({ maxLength: 100 }),
+        (prefix, bytes) => {
+          const stream = new RustHashEncoder().usize(prefix).write(bytes).toBytes();
+          prefixedInto(prefix, bytes, bytes.length, out);
+          expect((BigInt(out[0]!) << 32n) | BigInt(out[1]!)).toBe(h.hash(stream));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('hashTraceIdInto takes the same path as any other Hasher64', () => {
+    // A wrapper is not the built-in instance, so it takes the generic copy-behind-prefix path.
+    const wrapped: Hasher64 = {
+      name: h.name,
+      hashInto: (b, l, o) => h.hashInto(b, l, o),
+      hash: (b) => h.hash(b),
+      hashMod: (b, l, n) => h.hashMod(b, l, n),
+    };
+    const a = new Uint32Array(2);
+    const b = new Uint32Array(2);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (id) => {
+        hashTraceIdInto(h, id, a);
+        hashTraceIdInto(wrapped, id, b);
+        expect([...a]).toEqual([...b]);
+      }),
+    );
+    expect(() => hashTraceIdInto(h, new Uint8Array(17), a)).toThrow(RangeError);
+  });
+});
+
 describe.each(['rust-siphash13', 'xxh64'] as const)('%s hashMod', (name) => {
   const h = getHasher(name);
   it('equals BigInt(hash) % n for 1 ≤ n ≤ 2^21', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 64 }),
-        fc.oneof(fc.integer({ min: 1, max: 2 ** 21 }), fc.constantFrom(1, 2, 255, 256, 1000, 2 ** 21 - 1, 2 ** 21)),
+        fc.oneof(
+          fc.integer({ min: 1, max: 2 ** 21 }),
+          fc.constantFrom(1, 2, 255, 256, 1000, 2 ** 21 - 1, 2 ** 21),
+        ),
         (bytes, n) => {
           expect(h.hashMod(bytes, bytes.length, n)).toBe(Number(h.hash(bytes) % BigInt(n)));
         },
@@ -233,9 +291,14 @@ describe.each(['rust-siphash13', 'xxh64'] as const)('%s hashMod', (name) => {
     );
   });
 
+  it('refuses a length beyond the bytes given, instead of hashing zeros', () => {
+    expect(() => h.hashInto(new Uint8Array(8), 9, new Uint32Array(2))).toThrow(RangeError);
+  });
+
   it('refuses moduli it cannot compute exactly', () => {
     const bytes = new Uint8Array(3);
-    for (const n of [0, -1, 2.5, 2 ** 21 + 1, Number.NaN]) expect(() => h.hashMod(bytes, 3, n)).toThrow(RangeError);
+    for (const n of [0, -1, 2.5, 2 ** 21 + 1, Number.NaN])
+      expect(() => h.hashMod(bytes, 3, n)).toThrow(RangeError);
   });
 });
 
@@ -278,7 +341,14 @@ describe('RustHashEncoder', () => {
   it('takes u64 values mod 2^64, as Rust casts do', () => {
     const enc = new RustHashEncoder();
     expect(toHex(enc.u64(-1n).toBytes())).toBe('ffffffffffffffff');
-    expect(toHex(enc.reset().u64(1n << 64n).toBytes())).toBe('0000000000000000');
+    expect(
+      toHex(
+        enc
+          .reset()
+          .u64(1n << 64n)
+          .toBytes(),
+      ),
+    ).toBe('0000000000000000');
   });
 
   it('keeps earlier bytes when it grows, and reuses its buffer after reset', () => {

@@ -98,29 +98,43 @@ describe('ServiceNameRangePartitioner', () => {
     ['zeta', 3],
     ['', 0],
     ['Zebra', 0],
-  ])('%j → partition %i', (name, p) => expect(ServiceNameRangePartitioner.alphabetic(4).partitionOf(name)).toBe(p));
+  ])('%j → partition %i', (name, p) =>
+    expect(ServiceNameRangePartitioner.alphabetic(4).partitionOf(name)).toBe(p),
+  );
 
   it('range covers both ends', () => {
-    expect(ServiceNameRangePartitioner.alphabetic(4).partitionsInRange('billing', 'payments')).toEqual([0, 1, 2]);
+    expect(ServiceNameRangePartitioner.alphabetic(4).partitionsInRange('billing', 'payments')).toEqual([
+      0, 1, 2,
+    ]);
   });
 
   it('lookup agrees with a linear scan', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ maxLength: 4 }), { minLength: 1, maxLength: 20 }), fc.string({ maxLength: 5 }), (b, key) => {
-        const sorted = [...b].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : Buffer.compare(Buffer.from(x), Buffer.from(y))));
-        const r = new ServiceNameRangePartitioner(sorted);
-        const k = Buffer.from(key);
-        let expected = 0;
-        sorted.forEach((x, i) => Buffer.compare(Buffer.from(x), k) <= 0 && (expected = i));
-        expect(r.partitionOf(key)).toBe(expected);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.string({ maxLength: 4 }), { minLength: 1, maxLength: 20 }),
+        fc.string({ maxLength: 5 }),
+        (b, key) => {
+          const sorted = [...b].sort((x, y) =>
+            Buffer.from(x) < Buffer.from(y) ? -1 : Buffer.compare(Buffer.from(x), Buffer.from(y)),
+          );
+          const r = new ServiceNameRangePartitioner(sorted);
+          const k = Buffer.from(key);
+          let expected = 0;
+          sorted.forEach((x, i) => Buffer.compare(Buffer.from(x), k) <= 0 && (expected = i));
+          expect(r.partitionOf(key)).toBe(expected);
+        },
+      ),
     );
   });
 });
 
 describe('parseConfig', () => {
   it('fills defaults and keeps unknown fields', () => {
-    expect(parseConfig({ retention_days: 7, extra: { a: 1 } }, 'c')).toEqual({ ...DEFAULT_CONFIG, retention_days: 7, extra: { a: 1 } });
+    expect(parseConfig({ retention_days: 7, extra: { a: 1 } }, 'c')).toEqual({
+      ...DEFAULT_CONFIG,
+      retention_days: 7,
+      extra: { a: 1 },
+    });
   });
   it.each([
     [{ hash_partitions: 0 }, /hash_partitions is 0, expected an integer/],

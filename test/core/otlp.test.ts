@@ -166,7 +166,13 @@ describe('parseOtlpText: fixtures', () => {
     expect(items).toEqual([
       { signal: 'traces', trace_id: A, service_name: 'frontend', time_ms: 1700000000100, spans: 1 },
       { signal: 'traces', trace_id: B, service_name: 'frontend', time_ms: 1700000000900, spans: 1 },
-      { signal: 'logs', service_name: 'unknown_service', time_ms: 1700000000100, severity_level: 9, body: 'fine' },
+      {
+        signal: 'logs',
+        service_name: 'unknown_service',
+        time_ms: 1700000000100,
+        severity_level: 9,
+        body: 'fine',
+      },
       { signal: 'metrics', name: 'ok', service_name: 'cart', time_ms: 1700000000100, labels: [] },
     ]);
     const spans = 'line 1: resourceSpans[0].scopeSpans[0].spans';
@@ -183,7 +189,10 @@ describe('parseOtlpText: fixtures', () => {
       ['line 4', 'not an OTLP export request: no resourceSpans, resourceMetrics or resourceLogs'],
       [`${logs}[0]`, 'severityNumber 30: expected a severity number 0–24'],
       [`${logs}[1]`, 'timeUnixNano and observedTimeUnixNano are both missing or zero'],
-      [`${logs}[2].body.kvlistValue.values[0].value.intValue`, 'expected an int64 (a decimal string), got "1.5"'],
+      [
+        `${logs}[2].body.kvlistValue.values[0].value.intValue`,
+        'expected an int64 (a decimal string), got "1.5"',
+      ],
       [`${metrics}[0]`, "metric 'empty.gauge' has no data points"],
       [`${metrics}[1]`, "metric 'no.data': no gauge, sum, histogram, exponentialHistogram or summary"],
       [`${metrics}[2]`, 'metric has no name'],
@@ -200,6 +209,16 @@ describe('parseOtlpText: fixtures', () => {
     });
   });
 
+  it('names the line of a one-line input, as of a longer JSON-lines file', () => {
+    const line = '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"abc"}]}]}]}';
+    expect(parseOtlpText(`\n${line}\n`).problems).toEqual([
+      {
+        where: 'line 2: resourceSpans[0].scopeSpans[0].spans[0]',
+        error: "traceId 'abc': expected 32 hex digits (or 16 bytes in base64), got 3 characters",
+      },
+    ]);
+  });
+
   it('reads nothing from an empty text, and an empty request without complaint', () => {
     expect(parseOtlpText('')).toEqual({ items: [], problems: [] });
     expect(parseOtlpText('\n\n')).toEqual({ items: [], problems: [] });
@@ -214,7 +233,10 @@ describe('parseOtlpRequest', () => {
     expect(r).toEqual({
       items: [],
       problems: [
-        { where: 'line 3: resourceSpans[0].scopeSpans[0].spans[0]', error: 'startTimeUnixNano is missing or zero' },
+        {
+          where: 'line 3: resourceSpans[0].scopeSpans[0].spans[0]',
+          error: 'startTimeUnixNano is missing or zero',
+        },
       ],
     });
     expect(parseOtlpRequest(null, 'line 9').problems).toEqual([
@@ -230,7 +252,11 @@ describe('parseOtlpRequest', () => {
         resourceLogs: [
           {
             resource: null,
-            scopeLogs: [{ logRecords: [{ timeUnixNano: null, observedTimeUnixNano: '1700000000000000001', body: null }] }],
+            scopeLogs: [
+              {
+                logRecords: [{ timeUnixNano: null, observedTimeUnixNano: '1700000000000000001', body: null }],
+              },
+            ],
           },
         ],
       },
@@ -238,7 +264,13 @@ describe('parseOtlpRequest', () => {
     );
     expect(r).toEqual({
       items: [
-        { signal: 'logs', service_name: 'unknown_service', time_ms: 1700000000000, severity_level: 9, body: '' },
+        {
+          signal: 'logs',
+          service_name: 'unknown_service',
+          time_ms: 1700000000000,
+          severity_level: 9,
+          body: '',
+        },
       ],
       problems: [],
     });
@@ -253,7 +285,8 @@ describe('parseOtlpRequest', () => {
         },
       ],
     });
-    const service = (value: unknown) => (parseOtlpRequest(req(value), '').items[0] as OtlpTraceItem).service_name;
+    const service = (value: unknown) =>
+      (parseOtlpRequest(req(value), '').items[0] as OtlpTraceItem).service_name;
     expect(service({ stringValue: 'api' })).toBe('api');
     expect(service({ string_value: 'api' })).toBe('api');
     expect(service({ stringValue: '' })).toBe('unknown_service');
@@ -322,9 +355,12 @@ describe('severityLevel', () => {
   it.each(enumCases)('severityNumber(%j) = %s', (value, n) => {
     expect(severityNumber(value, 'severityNumber')).toBe(n);
   });
-  it.each([['9'], [25], ['SEVERITY_NUMBER_WARN5'], ['WARN'], [2.5]])('severityNumber(%j) is refused', (value) => {
-    expect(() => severityNumber(value, 'severityNumber')).toThrow('expected a severity number 0–24');
-  });
+  it.each([['9'], [25], ['SEVERITY_NUMBER_WARN5'], ['WARN'], [2.5]])(
+    'severityNumber(%j) is refused',
+    (value) => {
+      expect(() => severityNumber(value, 'severityNumber')).toThrow('expected a severity number 0–24');
+    },
+  );
 
   it('is total on 1–24 and puts each number in the level whose range holds it', () => {
     fc.assert(
@@ -466,7 +502,9 @@ describe('trace grouping', () => {
     JSON.stringify({
       resourceSpans: spans.map((s) => ({
         resource: { attributes: [{ key: 'service.name', value: { stringValue: s.service } }] },
-        scopeSpans: [{ spans: [{ traceId: s.id, spanId: '00f067aa0ba902b7', startTimeUnixNano: `${s.nanos}` }] }],
+        scopeSpans: [
+          { spans: [{ traceId: s.id, spanId: '00f067aa0ba902b7', startTimeUnixNano: `${s.nanos}` }] },
+        ],
       })),
     });
 
@@ -481,7 +519,13 @@ describe('trace grouping', () => {
           const time_ms = Number(s.nanos / 1_000_000n);
           const seen = expected.get(s.id) as OtlpTraceItem | undefined;
           if (seen === undefined) {
-            expected.set(s.id, { signal: 'traces', trace_id: s.id, service_name: s.service, time_ms, spans: 1 });
+            expected.set(s.id, {
+              signal: 'traces',
+              trace_id: s.id,
+              service_name: s.service,
+              time_ms,
+              spans: 1,
+            });
           } else {
             seen.spans++;
             if (time_ms < seen.time_ms) Object.assign(seen, { time_ms, service_name: s.service });

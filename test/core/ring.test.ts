@@ -9,33 +9,44 @@ import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import type { NodeInfo, PartitionMetadata } from '../../src/core/model.js';
 
 const hashers = [getHasher('xxh64'), getHasher('rust-siphash13')];
-const nodes = (n: number, prefix = 'node-') => Array.from({ length: n }, (_, i) => ({ node_id: `${prefix}${i + 1}`, weight: 1 }));
+const nodes = (n: number, prefix = 'node-') =>
+  Array.from({ length: n }, (_, i) => ({ node_id: `${prefix}${i + 1}`, weight: 1 }));
 
 describe.each(hashers)('ConsistentHashRing ($name)', (hasher) => {
   it('replicas are distinct and min(RF, nodes) long', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 6 }), fc.string(), (n, rf, key) => {
-        const ring = new ConsistentHashRing(hasher, nodes(n), 20);
-        const r = ring.replicas(key, rf);
-        expect(r).toHaveLength(Math.min(rf, n));
-        expect(new Set(r).size).toBe(r.length);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.string(),
+        (n, rf, key) => {
+          const ring = new ConsistentHashRing(hasher, nodes(n), 20);
+          const r = ring.replicas(key, rf);
+          expect(r).toHaveLength(Math.min(rf, n));
+          expect(new Set(r).size).toBe(r.length);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('adding a node moves partitions only onto that node', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1e6 }), (n, rf, bucket) => {
-        const before = new ConsistentHashRing(hasher, nodes(n), 30);
-        const after = new ConsistentHashRing(hasher, [...nodes(n), { node_id: 'new', weight: 1 }], 30);
-        for (let h = 0; h < 64; h++) {
-          const id = `partition_${bucket}_${String(h).padStart(4, '0')}`;
-          const old = before.replicas(id, rf);
-          const now = after.replicas(id, rf);
-          for (const x of now) if (!old.includes(x)) expect(x).toBe('new');
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (n, rf, bucket) => {
+          const before = new ConsistentHashRing(hasher, nodes(n), 30);
+          const after = new ConsistentHashRing(hasher, [...nodes(n), { node_id: 'new', weight: 1 }], 30);
+          for (let h = 0; h < 64; h++) {
+            const id = `partition_${bucket}_${String(h).padStart(4, '0')}`;
+            const old = before.replicas(id, rf);
+            const now = after.replicas(id, rf);
+            for (const x of now) if (!old.includes(x)) expect(x).toBe('new');
+          }
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -47,7 +58,15 @@ describe.each(hashers)('ConsistentHashRing ($name)', (hasher) => {
   });
 
   it('weights scale points, and shares sum to 1', () => {
-    const ring = new ConsistentHashRing(hasher, [{ node_id: 'a', weight: 2 }, { node_id: 'b', weight: 0.5 }, { node_id: 'c', weight: 1 }], 100);
+    const ring = new ConsistentHashRing(
+      hasher,
+      [
+        { node_id: 'a', weight: 2 },
+        { node_id: 'b', weight: 0.5 },
+        { node_id: 'c', weight: 1 },
+      ],
+      100,
+    );
     const points = ring.pointsPerNode();
     expect(points.get('a')).toBe(200);
     expect(points.get('b')).toBe(50);
@@ -76,7 +95,9 @@ describe('ring movement report', () => {
     [4, 1, 0, 1 / 5],
     [4, 0, 1, 1 / 4],
     [10, 2, 2, 0.2],
-  ])('ideal share: %i nodes, +%i −%i → %d', (n, a, r, ideal) => expect(idealMovedShare(n, a, r)).toBeCloseTo(ideal));
+  ])('ideal share: %i nodes, +%i −%i → %d', (n, a, r, ideal) =>
+    expect(idealMovedShare(n, a, r)).toBeCloseTo(ideal),
+  );
   it.each([
     [[10, 10, 10], 0],
     [[5, 10, 15], 0.5],
@@ -86,7 +107,11 @@ describe('ring movement report', () => {
 });
 
 describe('placement authority and locality', () => {
-  const meta = (nodes: string[], leader: string, state: PartitionMetadata['state'] = 'Active'): PartitionMetadata => ({
+  const meta = (
+    nodes: string[],
+    leader: string,
+    state: PartitionMetadata['state'] = 'Active',
+  ): PartitionMetadata => ({
     partition_id: 'partition_1_0001',
     nodes,
     leader,
@@ -97,7 +122,11 @@ describe('placement authority and locality', () => {
     updated_at: '2025-10-10T14:00:00Z',
   });
   it('ring when no metadata; metadata wins and disagreement is flagged', () => {
-    expect(resolvePlacement('p', ['a', 'b', 'c'], undefined)).toMatchObject({ source: 'ring', leader: 'a', disagrees: false });
+    expect(resolvePlacement('p', ['a', 'b', 'c'], undefined)).toMatchObject({
+      source: 'ring',
+      leader: 'a',
+      disagrees: false,
+    });
     expect(resolvePlacement('p', ['a', 'b', 'c'], meta(['c', 'b', 'a'], 'b'))).toMatchObject({
       source: 'metadata',
       leader: 'b',
@@ -110,7 +139,11 @@ describe('placement authority and locality', () => {
     });
   });
 
-  const loc = (region: string, availability_zone: string, data_center: string) => ({ region, availability_zone, data_center });
+  const loc = (region: string, availability_zone: string, data_center: string) => ({
+    region,
+    availability_zone,
+    data_center,
+  });
   const replicas: ReplicaView[] = [
     { node_id: 'r1', state: 'Up', location: loc('us', 'us-a', 'dc1') },
     { node_id: 'r2', state: 'Down', location: loc('eu', 'eu-a', 'dc2') },
@@ -129,12 +162,22 @@ describe('placement authority and locality', () => {
     expect(p?.reason).toMatch(reason);
   });
   it('never prefers a replica that is not Up', () => {
-    expect(preferReplica(replicas.map((r) => ({ ...r, state: 'Down' as const })), undefined)).toBeNull();
+    expect(
+      preferReplica(
+        replicas.map((r) => ({ ...r, state: 'Down' as const })),
+        undefined,
+      ),
+    ).toBeNull();
     expect(preferReplica(replicas, { data_center: 'dc2' })?.node_id).not.toBe('r2');
   });
 
   it('Draining nodes take no ring positions; Down nodes keep theirs', () => {
-    const mk = (id: string, state: NodeInfo['state']): NodeInfo => ({ node_id: id, weight: 1, state, location: loc('', '', '') });
+    const mk = (id: string, state: NodeInfo['state']): NodeInfo => ({
+      node_id: id,
+      weight: 1,
+      state,
+      location: loc('', '', ''),
+    });
     const l = new PartitionLocator(DEFAULT_CONFIG, [mk('a', 'Up'), mk('b', 'Down'), mk('c', 'Draining')]);
     expect(l.ring.nodeIds).toEqual(['a', 'b']);
   });

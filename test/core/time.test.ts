@@ -100,13 +100,18 @@ describe('parseTime / parseDuration', () => {
     ['2026-01-01', t('2026-01-01T00:00:00Z')],
   ])('%s', (input, ms) => expect(parseTime(input, now)).toBe(ms));
 
-  it.each(['yesterday', '2026-02-30T00:00:00Z', '2026-01-01T12:00:00', '1767268800000', 'now-2x', '', '12:00'])(
-    'refuses %j with a usage error naming it',
-    (input) => {
-      expect(() => parseTime(input, now, '--at')).toThrow(UsageError);
-      expect(() => parseTime(input, now, '--at')).toThrow(/--at/);
-    },
-  );
+  it.each([
+    'yesterday',
+    '2026-02-30T00:00:00Z',
+    '2026-01-01T12:00:00',
+    '1767268800000',
+    'now-2x',
+    '',
+    '12:00',
+  ])('refuses %j with a usage error naming it', (input) => {
+    expect(() => parseTime(input, now, '--at')).toThrow(UsageError);
+    expect(() => parseTime(input, now, '--at')).toThrow(/--at/);
+  });
 
   it.each([
     ['90s', 90_000],
@@ -115,5 +120,7 @@ describe('parseTime / parseDuration', () => {
     ['7d', 604_800_000],
   ])('duration %s', (input, ms) => expect(parseDuration(input)).toBe(ms));
 
-  it.each(['2', 'h', '-1h', '1y'])('refuses duration %j', (input) => expect(() => parseDuration(input)).toThrow(UsageError));
+  it.each(['2', 'h', '-1h', '1y'])('refuses duration %j', (input) =>
+    expect(() => parseDuration(input)).toThrow(UsageError),
+  );
 });

@@ -20,15 +20,33 @@ describe('locate <trace-id>', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual(
-      expect.arrayContaining(['trace_id', 'time_partition', 'hash_partition', 'partition_id', 'source', 'state', 'leader', 'replicas', 'preferred']),
+      expect.arrayContaining([
+        'trace_id',
+        'time_partition',
+        'hash_partition',
+        'partition_id',
+        'source',
+        'state',
+        'leader',
+        'replicas',
+        'preferred',
+      ]),
     );
     expect(j.trace_id).toBe(ID);
-    expect(j.time_partition).toEqual({ bucket_id: 498_827, start: '2026-11-27T11:00:00Z', end: '2026-11-27T12:00:00Z' });
+    expect(j.time_partition).toEqual({
+      bucket_id: 498_827,
+      start: '2026-11-27T11:00:00Z',
+      end: '2026-11-27T12:00:00Z',
+    });
     expect(j.partition_id).toBe(`partition_498827_${String(j.hash_partition).padStart(4, '0')}`);
     expect(j.source).toBe('metadata');
     expect(j.state).toBe('Active');
     expect(j.replicas).toHaveLength(3);
-    expect(j.replicas[0]).toEqual({ node_id: expect.any(String), state: expect.any(String), location: expect.any(Object) });
+    expect(j.replicas[0]).toEqual({
+      node_id: expect.any(String),
+      state: expect.any(String),
+      location: expect.any(Object),
+    });
     expect(j.preferred === null || typeof j.preferred.reason === 'string').toBe(true);
   });
 
@@ -47,7 +65,16 @@ describe('locate <trace-id>', () => {
   });
 
   it('a window gives one row per time partition', async () => {
-    const r = await cli(['locate', ID, '--from-time', '2026-11-27T08:30:00Z', '--to-time', '2026-11-27T11:10:00Z', '-o', 'json']);
+    const r = await cli([
+      'locate',
+      ID,
+      '--from-time',
+      '2026-11-27T08:30:00Z',
+      '--to-time',
+      '2026-11-27T11:10:00Z',
+      '-o',
+      'json',
+    ]);
     const rows = JSON.parse(r.stdout);
     expect(rows.map((x: { time_partition: { start: string } }) => x.time_partition.start)).toEqual([
       '2026-11-27T08:00:00Z',
@@ -55,12 +82,18 @@ describe('locate <trace-id>', () => {
       '2026-11-27T10:00:00Z',
       '2026-11-27T11:00:00Z',
     ]);
-    const around = JSON.parse((await cli(['locate', ID, '--around', '2026-11-27T10:00:00Z', '--window', '2h', '-o', 'json'])).stdout);
+    const around = JSON.parse(
+      (await cli(['locate', ID, '--around', '2026-11-27T10:00:00Z', '--window', '2h', '-o', 'json'])).stdout,
+    );
     expect(around).toHaveLength(2);
   });
 
   it('a table for people, naming the preferred replica and why', async () => {
-    const r = await runCli(['--file', store.file, 'locate', ID, '--at', 'now-1h', '--region', 'us-east-1'], { now: NOW, tty: true, env: { NO_COLOR: '1' } });
+    const r = await runCli(['--file', store.file, 'locate', ID, '--at', 'now-1h', '--region', 'us-east-1'], {
+      now: NOW,
+      tty: true,
+      env: { NO_COLOR: '1' },
+    });
     expect(r.stdout).toMatch(/partition\s+partition_498827_\d{4}/);
     expect(r.stdout).toMatch(/preferred/);
   });
@@ -92,20 +125,90 @@ describe('locate <trace-id>', () => {
 
 describe('locate metric / log / range', () => {
   it('metric: decimal-string label hash and the metrics partition id', async () => {
-    const r = await cli(['locate', 'metric', '--name', 'http.server.duration', '--service', 'checkout', '--labels', 'method=GET,code=200', '--at', 'now-2h', '-o', 'json']);
+    const r = await cli([
+      'locate',
+      'metric',
+      '--name',
+      'http.server.duration',
+      '--service',
+      'checkout',
+      '--labels',
+      'method=GET,code=200',
+      '--at',
+      'now-2h',
+      '-o',
+      'json',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ signal: 'metrics', name: 'http.server.duration', service_name: 'checkout', time_bucket: '2026-11-27-10', source: 'ring' });
+    expect(j).toMatchObject({
+      signal: 'metrics',
+      name: 'http.server.duration',
+      service_name: 'checkout',
+      time_bucket: '2026-11-27-10',
+      source: 'ring',
+    });
     expect(j.label_hash).toMatch(/^\d+$/);
     expect(j.partition_id).toMatch(/^metrics_partition_498826_\d{4}$/);
     // Label order does not matter: the seed sorts by key.
-    const again = JSON.parse((await cli(['locate', 'metric', '--name', 'http.server.duration', '--service', 'checkout', '--labels', 'code=200,method=GET', '--at', 'now-2h', '-o', 'json'])).stdout);
+    const again = JSON.parse(
+      (
+        await cli([
+          'locate',
+          'metric',
+          '--name',
+          'http.server.duration',
+          '--service',
+          'checkout',
+          '--labels',
+          'code=200,method=GET',
+          '--at',
+          'now-2h',
+          '-o',
+          'json',
+        ])
+      ).stdout,
+    );
     expect(again.label_hash).toBe(j.label_hash);
   });
 
   it('log: severity by name or OTLP number maps to the seed level', async () => {
-    const a = JSON.parse((await cli(['locate', 'log', '--service', 'checkout', '--severity', 'ERROR', '--body', 'payment declined', '--at', 'now', '-o', 'json'])).stdout);
-    const b = JSON.parse((await cli(['locate', 'log', '--service', 'checkout', '--severity', '19', '--body', 'payment declined', '--at', 'now', '-o', 'json'])).stdout);
+    const a = JSON.parse(
+      (
+        await cli([
+          'locate',
+          'log',
+          '--service',
+          'checkout',
+          '--severity',
+          'ERROR',
+          '--body',
+          'payment declined',
+          '--at',
+          'now',
+          '-o',
+          'json',
+        ])
+      ).stdout,
+    );
+    const b = JSON.parse(
+      (
+        await cli([
+          'locate',
+          'log',
+          '--service',
+          'checkout',
+          '--severity',
+          '19',
+          '--body',
+          'payment declined',
+          '--at',
+          'now',
+          '-o',
+          'json',
+        ])
+      ).stdout,
+    );
     expect(a).toMatchObject({ signal: 'logs', severity_level: 17 });
     expect(b.partition_id).toBe(a.partition_id);
     expect(a.content_hash).toMatch(/^\d+$/);
@@ -115,12 +218,26 @@ describe('locate metric / log / range', () => {
   });
 
   it('range: every partition of the range, one preferred replica each', async () => {
-    const r = await cli(['locate', 'range', '--from-time', '2026-11-27T09:30:00Z', '--to-time', '2026-11-27T11:00:00Z', '--dc', 'dc-3', '-o', 'json']);
+    const r = await cli([
+      'locate',
+      'range',
+      '--from-time',
+      '2026-11-27T09:30:00Z',
+      '--to-time',
+      '2026-11-27T11:00:00Z',
+      '--dc',
+      'dc-3',
+      '-o',
+      'json',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.time_partitions).toBe(2);
     expect(j.partitions).toHaveLength(512);
-    const counted = Object.values(j.nodes as Record<string, { partitions: number }>).reduce((a, n) => a + n.partitions, 0);
+    const counted = Object.values(j.nodes as Record<string, { partitions: number }>).reduce(
+      (a, n) => a + n.partitions,
+      0,
+    );
     expect(counted + j.unavailable.length).toBe(512);
     // The Down node (node-05) is never preferred.
     expect(j.nodes['node-05']).toBeUndefined();
@@ -131,18 +248,35 @@ describe('locate --stdin', () => {
   it('agrees with single locates, reports bad lines in the stream, and exits 6', async () => {
     const ids = ['0af7651916cd43dd8448eb211c80319c', 'AAF7651916CD43DD8448EB211C80319C', ID];
     const t = 1_764_237_600; // 2025-11-27T10:00:00Z
-    const input = [`${ids[0]} ${t}`, 'not-an-id', `${ids[1]}\t${t + 5}`, '', `00-${ID}-00f067aa0ba902b7-01 2026-11-27T11:30:00Z`, `${ID} 1 2`].join('\n');
+    const input = [
+      `${ids[0]} ${t}`,
+      'not-an-id',
+      `${ids[1]}\t${t + 5}`,
+      '',
+      `00-${ID}-00f067aa0ba902b7-01 2026-11-27T11:30:00Z`,
+      `${ID} 1 2`,
+    ].join('\n');
     const r = await cli(['locate', '--stdin', '-o', 'ndjson'], input);
     expect(r.code).toBe(6);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(5);
     expect(rows[1]).toMatchObject({ line: 2, input: 'not-an-id', error: expect.stringMatching(/trace id/) });
     expect(rows[4]).toMatchObject({ line: 6, error: expect.stringMatching(/fields/) });
     expect(rows[2].trace_id).toBe(ids[1]!.toLowerCase());
     expect(rows[0].time).toBe('2025-11-27T10:00:00Z');
-    for (const [row, at] of [[rows[0], `${t}`], [rows[3], '2026-11-27T11:30:00Z']] as const) {
+    for (const [row, at] of [
+      [rows[0], `${t}`],
+      [rows[3], '2026-11-27T11:30:00Z'],
+    ] as const) {
       const single = JSON.parse((await cli(['locate', row.trace_id, '--at', at, '-o', 'json'])).stdout);
-      expect(row).toMatchObject({ partition_id: single.partition_id, leader: single.leader, source: single.source });
+      expect(row).toMatchObject({
+        partition_id: single.partition_id,
+        leader: single.leader,
+        source: single.source,
+      });
       expect(row.replicas).toEqual(single.replicas.map((x: { node_id: string }) => x.node_id));
     }
   });
@@ -161,5 +295,43 @@ describe('locate --stdin', () => {
     const r = await cli(['locate', '--stdin', '-o', 'json'], `${ID} 1764237600\nbad\n`);
     expect(JSON.parse(r.stdout)).toHaveLength(2);
     expect(JSON.parse((await cli(['locate', '--stdin', '-o', 'json'], '')).stdout)).toEqual([]);
+  });
+});
+
+describe('locate otlp', () => {
+  const fixture = (name: string) => new URL(`../fixtures/otlp/${name}`, import.meta.url).pathname;
+
+  it('places each trace of an OTLP/JSON request, as a single locate would', async () => {
+    const r = await cli(['locate', 'otlp', fixture('traces.json'), '-o', 'ndjson']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.length).toBeGreaterThan(1);
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        signal: 'traces',
+        trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        service_name: expect.any(String),
+      });
+      const single = JSON.parse((await cli(['locate', row.trace_id, '--at', row.time, '-o', 'json'])).stdout);
+      expect(row.partition_id).toBe(single.partition_id);
+      expect(row.replicas).toEqual(single.replicas.map((x: { node_id: string }) => x.node_id));
+    }
+  });
+
+  it('reads stdin, reports broken lines and exits 6', async () => {
+    const text = (await import('node:fs')).readFileSync(fixture('broken.jsonl'), 'utf8');
+    const r = await cli(['locate', 'otlp', '-', '-o', 'json'], text);
+    expect(r.code).toBe(6);
+    const rows = JSON.parse(r.stdout);
+    expect(rows.some((x: { error?: string }) => typeof x.error === 'string')).toBe(true);
+  });
+
+  it('a missing file is one line, exit 2', async () => {
+    const r = await cli(['locate', 'otlp', '/nonexistent/x.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/nonexistent\/x.json: cannot read \(ENOENT\)/);
   });
 });

@@ -4,7 +4,9 @@
 //
 //   node test/golden/gen-xxh64.mjs    (after regenerating siphash13.json; see README.md)
 /* global console */
+import { Buffer } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { URL } from 'node:url';
 import xxhash from 'xxhash-wasm';
 
 const dir = new URL('.', import.meta.url);
@@ -41,35 +43,45 @@ const out = {
   strings: sip.strings.map(({ s, stream }) => ({ s, stream, hash: String(h(stream)) })),
   trace_ids: sip.trace_ids.map(({ trace_id, stream }) => {
     const hash = h(stream);
-    return { trace_id, stream, hash: String(hash), bucket_256: Number(hash % 256n), bucket_1000: Number(hash % 1000n) };
+    return {
+      trace_id,
+      stream,
+      hash: String(hash),
+      bucket_256: Number(hash % 256n),
+      bucket_1000: Number(hash % 1000n),
+    };
   }),
   ring_keys: [...ringKeys].map((s) => ({ s, hash: String(h(strStream(s))) })),
-  metric_keys: sip.metric_keys.map(({ labels_stream, stream, label_hash: _sip, key_hash: _k, bucket_256: _b, ...rest }) => {
-    const labelHash = h(labels_stream);
-    const keyStream = withLastU64(stream, labelHash);
-    const keyHash = h(keyStream);
-    return {
-      ...rest,
-      labels_stream,
-      label_hash: String(labelHash),
-      stream: keyStream,
-      key_hash: String(keyHash),
-      bucket_256: Number(keyHash % 256n),
-    };
-  }),
-  log_keys: sip.log_keys.map(({ body_stream, stream, content_hash: _sip, key_hash: _k, bucket_256: _b, ...rest }) => {
-    const contentHash = h(body_stream);
-    const keyStream = withLastU64(stream, contentHash);
-    const keyHash = h(keyStream);
-    return {
-      ...rest,
-      body_stream,
-      content_hash: String(contentHash),
-      stream: keyStream,
-      key_hash: String(keyHash),
-      bucket_256: Number(keyHash % 256n),
-    };
-  }),
+  metric_keys: sip.metric_keys.map(
+    ({ labels_stream, stream, label_hash: _sip, key_hash: _k, bucket_256: _b, ...rest }) => {
+      const labelHash = h(labels_stream);
+      const keyStream = withLastU64(stream, labelHash);
+      const keyHash = h(keyStream);
+      return {
+        ...rest,
+        labels_stream,
+        label_hash: String(labelHash),
+        stream: keyStream,
+        key_hash: String(keyHash),
+        bucket_256: Number(keyHash % 256n),
+      };
+    },
+  ),
+  log_keys: sip.log_keys.map(
+    ({ body_stream, stream, content_hash: _sip, key_hash: _k, bucket_256: _b, ...rest }) => {
+      const contentHash = h(body_stream);
+      const keyStream = withLastU64(stream, contentHash);
+      const keyHash = h(keyStream);
+      return {
+        ...rest,
+        body_stream,
+        content_hash: String(contentHash),
+        stream: keyStream,
+        key_hash: String(keyHash),
+        bucket_256: Number(keyHash % 256n),
+      };
+    },
+  ),
 };
 
 // One entry per line, like siphash13.json, so diffs stay readable.
@@ -78,7 +90,10 @@ const keys = Object.keys(out);
 keys.forEach((k, i) => {
   const comma = i < keys.length - 1 ? ',' : '';
   const v = out[k];
-  if (Array.isArray(v)) lines.push(`  ${JSON.stringify(k)}: [\n    ${v.map((e) => JSON.stringify(e)).join(',\n    ')}\n  ]${comma}`);
+  if (Array.isArray(v))
+    lines.push(
+      `  ${JSON.stringify(k)}: [\n    ${v.map((e) => JSON.stringify(e)).join(',\n    ')}\n  ]${comma}`,
+    );
   else lines.push(`  ${JSON.stringify(k)}: ${JSON.stringify(v)}${comma}`);
 });
 lines.push('}');

@@ -20,15 +20,23 @@ export interface EtcdMember {
   /** What a client passes as an endpoint: `127.0.0.1:PORT`, or `https://127.0.0.1:PORT` with TLS. */
   readonly endpoint: string;
   readonly clientPort: number;
+  readonly running: boolean;
   /** SIGKILL the member's process group (etcd and its watchdog). */
   kill(): Promise<void>;
+  /** Start a killed member again on its data dir and ports; resolves once it is healthy. */
+  restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT the member: a hung etcd that keeps its connections open. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface EtcdCluster {
   readonly members: EtcdMember[];
   readonly endpoints: string[];
-  /** Run etcdctl against the cluster (with the TLS files, if any); resolves to stdout. */
+  /** Run etcdctl against the running members (with the TLS files, if any); resolves to stdout. */
   etcdctl(args: string[]): Promise<string>;
+  /** The running member that is the raft leader, if there is one. */
+  leader(): Promise<EtcdMember | undefined>;
   stop(): Promise<void>;
 }
 
@@ -72,7 +80,7 @@ export function ensureEtcd(): string {
   );
 }
 
-/** Environment without ETCD_*/ETCDCTL_* variables, which etcd and etcdctl would read as flags. */
+/** Environment without ETCD_ and ETCDCTL_ variables, which etcd and etcdctl would read as flags. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^ETCD(CTL)?_/.test(k)));
 }
@@ -102,7 +110,15 @@ function healthy(port: number, tls: TlsFiles | undefined): Promise<boolean> {
     };
     const options = { host: '127.0.0.1', port, path: '/health', timeout: 1000 };
     const req = tls
-      ? https.get({ ...options, ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey) }, onResponse)
+      ? https.get(
+          {
+            ...options,
+            ca: readFileSync(tls.ca),
+            cert: readFileSync(tls.clientCert),
+            key: readFileSync(tls.clientKey),
+          },
+          onResponse,
+        )
       : http.get(options, onResponse);
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
@@ -129,9 +145,8 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
   const names = Array.from({ length: count }, (_, i) => `m${i}`);
   const peerUrl = (i: number): string => `http://127.0.0.1:${ports[count + i]}`;
   const initialCluster = names.map((n, i) => `${n}=${peerUrl(i)}`).join(',');
-  const children: ChildProcess[] = [];
 
-  const members = names.map((name, i): EtcdMember & { log: string; child: ChildProcess } => {
+  const members = names.map((name, i) => {
     const clientPort = ports[i] as number;
     const clientUrl = `${scheme}://127.0.0.1:${clientPort}`;
     const args = [
@@ -145,55 +160,122 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
       `--initial-cluster-token=${path.basename(root)}`,
       '--initial-cluster-state=new',
       '--log-level=warn',
-      ...(tls ? [`--cert-file=${tls.serverCert}`, `--key-file=${tls.serverKey}`, `--trusted-ca-file=${tls.ca}`, '--client-cert-auth'] : []),
+      // A lone member has nobody to wait for: elect it at once instead of after the default 1 s.
+      ...(count === 1 ? ['--heartbeat-interval=10', '--election-timeout=100'] : []),
+      ...(tls
+        ? [
+            `--cert-file=${tls.serverCert}`,
+            `--key-file=${tls.serverKey}`,
+            `--trusted-ca-file=${tls.ca}`,
+            '--client-cert-auth',
+          ]
+        : []),
     ];
-    const log = path.join(root, `${name}.log`);
-    const logFd = openSync(log, 'a');
+    return new Member(
+      name,
+      tls ? clientUrl : `127.0.0.1:${clientPort}`,
+      clientPort,
+      [binary, ...args],
+      path.join(root, `${name}.log`),
+      tls,
+    );
+  });
+  members.forEach((m) => m.launch());
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(members.map((m) => m.kill()));
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(members.map((m) => m.waitHealthy()));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const tlsArgs = tls ? [`--cacert=${tls.ca}`, `--cert=${tls.clientCert}`, `--key=${tls.clientKey}`] : [];
+  const etcdctl = async (args: string[]): Promise<string> => {
+    const running = members.filter((m) => m.running).map((m) => m.endpoint);
+    const { stdout } = await execFileAsync(
+      '/usr/bin/etcdctl',
+      [`--endpoints=${running.join(',')}`, ...tlsArgs, ...args],
+      {
+        env: { ...cleanEnv(), ETCDCTL_API: '3' },
+      },
+    );
+    return stdout;
+  };
+  const leader = async (): Promise<EtcdMember | undefined> => {
+    type Status = { Endpoint: string; Status: { header: { member_id: number }; leader: number } };
+    const statuses = JSON.parse(await etcdctl(['endpoint', 'status', '-w', 'json'])) as Status[];
+    const endpoint = statuses.find((s) => s.Status.header.member_id === s.Status.leader)?.Endpoint;
+    return members.find((m) => m.endpoint === endpoint);
+  };
+  return { members, endpoints: members.map((m) => m.endpoint), etcdctl, leader, stop };
+}
+
+class Member implements EtcdMember {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly endpoint: string,
+    readonly clientPort: number,
+    private readonly command: string[],
+    private readonly log: string,
+    private readonly tls: TlsFiles | undefined,
+  ) {}
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  launch(): void {
+    const logFd = openSync(this.log, 'a');
     // The watchdog shell kills etcd when this test process is gone, even after a SIGKILL.
     const watchdog = `"$@" & child=$!; trap 'kill -9 $child 2>/dev/null' EXIT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done`;
-    const child = spawn('bash', ['-c', watchdog, 'etcd-watchdog', binary, ...args], {
+    const child = spawn('bash', ['-c', watchdog, 'etcd-watchdog', ...this.command], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       env: cleanEnv(),
     });
     closeSync(logFd);
     live.add(child);
-    children.push(child);
     child.once('exit', () => live.delete(child));
-    const kill = async (): Promise<void> => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      killGroup(child);
-      await exited;
-    };
-    return { name, endpoint: tls ? clientUrl : `127.0.0.1:${clientPort}`, clientPort, kill, log, child };
-  });
+    this.child = child;
+  }
 
-  const stop = async (): Promise<void> => {
-    await Promise.all(members.map((m) => m.kill()));
-    rmSync(root, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + 30_000;
-  for (const member of members) {
-    while (!(await healthy(member.clientPort, tls))) {
-      const dead = member.child.exitCode !== null || member.child.signalCode !== null;
-      if (dead || Date.now() > deadline) {
-        const tail = logTail(member.log);
-        await stop();
-        throw new Error(`etcd member ${member.name} ${dead ? 'exited' : 'not healthy after 30s'}:\n${tail}`);
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await healthy(this.clientPort, this.tls))) {
+      if (!this.running || Date.now() > deadline) {
+        throw new Error(
+          `etcd member ${this.name} ${this.running ? 'not healthy after 30s' : 'exited'}:\n${logTail(this.log)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  const endpoints = members.map((m) => m.endpoint);
-  const tlsArgs = tls ? [`--cacert=${tls.ca}`, `--cert=${tls.clientCert}`, `--key=${tls.clientKey}`] : [];
-  const etcdctl = async (args: string[]): Promise<string> => {
-    const { stdout } = await execFileAsync('/usr/bin/etcdctl', [`--endpoints=${endpoints.join(',')}`, ...tlsArgs, ...args], {
-      env: { ...cleanEnv(), ETCDCTL_API: '3' },
-    });
-    return stdout;
-  };
-  return { members: members.map(({ name, endpoint, clientPort, kill }) => ({ name, endpoint, clientPort, kill })), endpoints, etcdctl, stop };
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    killGroup(child);
+    await exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    this.launch();
+    await this.waitHealthy();
+  }
+
+  pause(): void {
+    if (this.child?.pid !== undefined) process.kill(-this.child.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.child?.pid !== undefined) process.kill(-this.child.pid, 'SIGCONT');
+  }
 }

@@ -30,13 +30,20 @@ export async function runCli(
     env: { ...opts.env },
     clock: () => opts.now ?? Date.parse('2026-11-27T12:00:00Z'),
   });
-  return { code, stdout: Buffer.concat(chunks).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') };
+  return {
+    code,
+    stdout: Buffer.concat(chunks).toString('utf8'),
+    stderr: Buffer.concat(errs).toString('utf8'),
+  };
 }
 
 const BIN = new URL('../../bin/otlpctl.js', import.meta.url).pathname;
 
 /** Runs the built binary as a user would (needs `npm run build`). */
-export function spawnCli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function spawnCli(
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', ...opts.env },
@@ -48,7 +55,11 @@ export function spawnCli(args: string[], opts: { stdin?: string; env?: Record<st
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) =>
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
     );
     child.stdin.end(opts.stdin ?? '');
   });

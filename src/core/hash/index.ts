@@ -14,8 +14,8 @@ export {
   hashTraceIdInto,
   hashTraceIdMod,
 } from './values.js';
-export { rustSipHash13, sipHash13Into } from './siphash13.js';
-export { xxh64, xxh64Into } from './xxh64.js';
+export { rustSipHash13, sipHash13Into, sipHash13PrefixedInto } from './siphash13.js';
+export { xxh64, xxh64Into, xxh64PrefixedInto } from './xxh64.js';
 
 export const HASH_NAMES: readonly HashName[] = ['xxh64', 'rust-siphash13'];
 
@@ -27,6 +27,8 @@ export function getHasher(name: HashName): Hasher64 {
     case 'rust-siphash13':
       return rustSipHash13;
     default:
-      throw new RangeError(`unknown hash ${JSON.stringify(name as string)}: expected xxh64 or rust-siphash13`);
+      throw new RangeError(
+        `unknown hash ${JSON.stringify(name as string)}: expected xxh64 or rust-siphash13`,
+      );
   }
 }

@@ -25,27 +25,55 @@ const V3L = 0x79746573 | 0;
 
 /** SipHash-1-3 (keys 0, 0) of `bytes[0, length)`: out[0] = high 32 bits, out[1] = low 32 bits. */
 export function sipHash13Into(bytes: Uint8Array, length: number, out: Uint32Array): void {
-  let v0h = V0H, v0l = V0L, v1h = V1H, v1l = V1L; // prettier-ignore
-  let v2h = V2H, v2l = V2L, v3h = V3H, v3l = V3L; // prettier-ignore
+  sipHash13PrefixedInto(-1, bytes, length, out);
+}
+
+/**
+ * SipHash-1-3 of an optional 8-byte little-endian `prefix` (0 ≤ prefix < 2^31; −1 for none)
+ * followed by `bytes[0, length)`. With prefix = length this is how Rust hashes a `[u8; N]`
+ * (usize length, then the bytes): a trace id is hashed in place, without copying it behind
+ * its length prefix first.
+ */
+export function sipHash13PrefixedInto(
+  prefix: number,
+  bytes: Uint8Array,
+  length: number,
+  out: Uint32Array,
+): void {
+  if (length > bytes.length) throw new RangeError(`length ${length} exceeds the ${bytes.length} bytes given`);
+  let v0h = V0H,
+    v0l = V0L,
+    v1h = V1H,
+    v1l = V1L;
+  let v2h = V2H,
+    v2l = V2L,
+    v3h = V3H,
+    v3l = V3L;
   let s = 0;
   let t = 0;
   const blocksEnd = length - (length & 7);
-  let i = 0;
+  // The total length, whose low byte goes into the last block.
+  const total = prefix < 0 ? length : length + 8;
+  // i = −8 stands for the prefix block; −16 marks that the last block has been compressed.
+  let i = prefix < 0 ? 0 : -8;
   for (;;) {
     let ml = 0;
     let mh = 0;
-    if (i < blocksEnd) {
+    if (i === -8) {
+      ml = prefix;
+      i = 0;
+    } else if (i < blocksEnd) {
       ml = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
       mh = bytes[i + 4]! | (bytes[i + 5]! << 8) | (bytes[i + 6]! << 16) | (bytes[i + 7]! << 24);
       i += 8;
     } else {
-      // Last block: the 0–7 tail bytes, little-endian, and the length's low byte on top.
+      // Last block: the 0–7 tail bytes, little-endian, and the total length's low byte on top.
       for (let j = 0; i + j < length; j++) {
         if (j < 4) ml |= bytes[i + j]! << (j << 3);
         else mh |= bytes[i + j]! << ((j - 4) << 3);
       }
-      mh |= length << 24;
-      i = -1;
+      mh |= total << 24;
+      i = -16;
     }
     v3h ^= mh;
     v3l ^= ml;
@@ -92,7 +120,7 @@ export function sipHash13Into(bytes: Uint8Array, length: number, out: Uint32Arra
 
     v0h ^= mh;
     v0l ^= ml;
-    if (i < 0) break;
+    if (i === -16) break;
   }
 
   v2l ^= 0xff;

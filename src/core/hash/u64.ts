@@ -14,7 +14,8 @@ export function toBigInt(hi: number, lo: number): bigint {
 
 /** (hi·2^32 + lo) mod n, exact for 1 ≤ n ≤ 2^21 — the seed's `hash as usize % n` without a BigInt. */
 export function modFromHalves(hi: number, lo: number, n: number): number {
-  if (!(n >= 1 && n <= MAX_HASH_MOD && Number.isInteger(n))) throw new RangeError(`hash modulus must be 1..2^21, got ${n}`);
+  if (!(n >= 1 && n <= MAX_HASH_MOD && Number.isInteger(n)))
+    throw new RangeError(`hash modulus must be 1..2^21, got ${n}`);
   const x = floatMod(hi >>> 0, n) * TWO_32 + (lo >>> 0);
   return floatMod(x, n);
 }

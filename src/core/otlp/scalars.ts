@@ -9,16 +9,18 @@ const UINT64_MAX = 0xffff_ffff_ffff_ffffn;
 /**
  * A fixed64 nanosecond timestamp (protobuf JSON: a decimal string; some encoders write a number)
  * as whole milliseconds since the epoch, truncated. Unset (absent or 0) is `null`.
- * Digits are cut as text, never through a double, so no nanosecond count loses precision.
+ * Digits are cut as text, never through a double. (A bare JSON number past 2^53 has lost digits in
+ * JSON.parse already; `parseOtlpText` quotes such numbers before parsing to keep them.)
  */
 export function unixNanoToMs(value: unknown, name: string): number | null {
   if (value === undefined || value === null) return null;
   let digits: string;
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) digits = value;
-  else if (typeof value === 'number' && Number.isInteger(value) && value >= 0) digits = BigInt(value).toString();
+  else if (typeof value === 'number' && Number.isInteger(value) && value >= 0)
+    digits = BigInt(value).toString();
   else {
     throw new OtlpShapeError(
-      `${name} ${JSON.stringify(value)}: expected nanoseconds since the epoch (a decimal string), got ${kindOf(value)}`,
+      `${name} ${JSON.stringify(value)}: expected nanoseconds since the epoch (a string of up to 20 digits)`,
     );
   }
   if (digits.length === 20 && BigInt(digits) > UINT64_MAX) {
@@ -101,7 +103,9 @@ export function severityNumber(value: unknown, name: string): number {
   const m = typeof value === 'string' ? SEVERITY_ENUM.exec(value) : null;
   if (m) {
     if (m[1] === undefined) return 0;
-    return SEVERITY_LEVELS[m[1] as keyof typeof SEVERITY_LEVELS] + (m[2] === undefined ? 0 : Number(m[2]) - 1);
+    return (
+      SEVERITY_LEVELS[m[1] as keyof typeof SEVERITY_LEVELS] + (m[2] === undefined ? 0 : Number(m[2]) - 1)
+    );
   }
   throw new OtlpShapeError(`${name} ${JSON.stringify(value)}: expected a severity number 0–24`);
 }

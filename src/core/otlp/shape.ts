@@ -27,7 +27,8 @@ export function kindOf(v: unknown): string {
 }
 
 const snakeNames = new Map<string, string>();
-function snakeCase(camel: string): string {
+/** A JSON name's proto field name: `startTimeUnixNano` → `start_time_unix_nano`. */
+export function snakeCase(camel: string): string {
   let s = snakeNames.get(camel);
   if (s === undefined) {
     s = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -91,7 +91,10 @@ export function anyValueJson(v: unknown, path: string, depth = 0): string {
         const p = `${at}[${i}]`;
         if (!isObject(kv) || typeof kv.key !== 'string') throw new OtlpShapeError(`expected {key, value}`, p);
         const value = field(kv, 'value');
-        entries.set(kv.key, value === undefined ? 'null' : anyValueJson(value.value, `${p}.value`, depth + 1));
+        entries.set(
+          kv.key,
+          value === undefined ? 'null' : anyValueJson(value.value, `${p}.value`, depth + 1),
+        );
       });
       const keys = [...entries.keys()].sort(compareUtf8);
       return `{${keys.map((k) => `${JSON.stringify(k)}:${entries.get(k)}`).join(',')}}`;

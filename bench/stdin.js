@@ -1,0 +1,105 @@
+// `locate --stdin` end to end and the trace router in-process (issue 2's figures).
+//
+//   npm run build && node bench/stdin.js [lines, default 1000000]
+//
+// Baselines measured in the same run: `node -e 0` (process start-up) and the npm `hashring`
+// package (a popular consistent-hash ring) for in-process lookups.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import HashRing from 'hashring';
+import { BIN, fmt, median, timeCommand, timeProcess } from './lib.js';
+import { DEFAULT_CONFIG } from '../dist/core/config.js';
+import { PartitionLocator } from '../dist/core/locator.js';
+import { TraceRouter } from '../dist/core/trace-router.js';
+
+const LINES = Number(process.argv[2] ?? 1_000_000);
+const NOW = Math.floor(Date.now() / 1000);
+const dir = mkdtempSync(join(tmpdir(), 'otlpctl-bench-'));
+const store = join(dir, 'demo.json');
+const input = join(dir, 'ids.txt');
+
+try {
+  // Input: random trace ids, times spread over the demo's last 24 h (metadata present for each).
+  const ids = randomBytes(16 * LINES);
+  const parts = [];
+  for (let i = 0; i < LINES; i++) {
+    parts.push(
+      `${ids.toString('hex', 16 * i, 16 * i + 16)} ${NOW - 60 - Math.floor(Math.random() * 23 * 3600)}\n`,
+    );
+  }
+  writeFileSync(input, parts.join(''));
+  const demo = await timeProcess([BIN, 'demo', '--file', store, '-q']);
+  if (demo.code !== 0) throw new Error(`demo failed: ${demo.stderr}`);
+
+  const nodeZero = [];
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    nodeZero.push((await timeCommand(process.execPath, ['-e', '0'])).ms);
+    const r = await timeProcess([BIN, '--file', store, 'locate', '--stdin', '-o', 'tsv'], {
+      stdinFile: input,
+    });
+    if (r.code !== 0) throw new Error(`locate --stdin exited ${r.code}: ${r.stderr}`);
+    runs.push(r);
+  }
+  const ms = median(runs.map((r) => r.ms));
+  const rss = Math.max(...runs.map((r) => r.rssMb));
+
+  // In-process: the library's router over pre-decoded ids (the ids as hex, times in ms).
+  const nodes = Array.from({ length: 12 }, (_, i) => ({
+    node_id: `node-${i + 1}`,
+    weight: 1,
+    state: 'Up',
+    location: { region: '', availability_zone: '', data_center: '' },
+  }));
+  const inproc = {};
+  for (const hash of ['xxh64', 'rust-siphash13']) {
+    const router = new TraceRouter(new PartitionLocator({ ...DEFAULT_CONFIG, hash }, nodes));
+    const hex = Buffer.from(parts.join('').replace(/ \d+\n/g, ''), 'latin1');
+    const times = parts.map((l) => Number(l.slice(33)) * 1000);
+    let sink = 0;
+    const t0 = process.hrtime.bigint();
+    for (let rep = 0; rep < 3; rep++) {
+      for (let i = 0; i < LINES; i++) {
+        const h = router.hashPartitionOfHex(hex, 32 * i);
+        sink += router.route(router.bucketOf(times[i]), h).replicas.length;
+      }
+    }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (sink === 0) throw new Error('no routes');
+    inproc[hash] = (3 * LINES) / secs;
+  }
+
+  // Baseline: npm `hashring` (md5 ring, 12 nodes) looking up the same partition-id keys.
+  const ring = new HashRing(nodes.map((n) => n.node_id));
+  const keys = Array.from(
+    { length: 256 * 24 },
+    (_, i) => `partition_${490000 + (i >> 8)}_${String(i & 255).padStart(4, '0')}`,
+  );
+  const n = 1_000_000;
+  const t1 = process.hrtime.bigint();
+  let s2 = 0;
+  for (let i = 0; i < n; i++) s2 += ring.range(keys[i % keys.length], 3).length;
+  const hashringRate = n / (Number(process.hrtime.bigint() - t1) / 1e9);
+  if (s2 === 0) throw new Error('no ring');
+
+  const nz = median(nodeZero);
+  console.log(
+    `locate --stdin -o tsv, ${fmt(LINES)} lines "<trace-id> <unix-seconds>", demo store (12 nodes, xxh64):`,
+  );
+  console.log(
+    `  end to end:   ${fmt(ms)} ms median of 3 → ${fmt(LINES / (ms / 1000))} lines/s   (target ≥ 1,000,000)`,
+  );
+  console.log(`  peak RSS:     ${fmt(rss, 1)} MB`);
+  console.log(`  node -e 0:    ${fmt(nz, 1)} ms (start-up baseline; ${fmt(ms / nz, 1)}× for the whole run)`);
+  console.log(`in-process TraceRouter (hash + memoised route):`);
+  for (const [hash, rate] of Object.entries(inproc)) {
+    console.log(`  ${hash.padEnd(14)} ${fmt(rate)} locates/s   (target ≥ 5,000,000)`);
+  }
+  console.log(
+    `  npm hashring  ${fmt(hashringRate)} lookups/s (baseline: ${fmt(inproc.xxh64 / hashringRate, 1)}× slower than ours)`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

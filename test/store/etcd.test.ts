@@ -1,0 +1,186 @@
+/**
+ * EtcdStore against a real etcd: paging, pinning, and how it fails when etcd is not there,
+ * silent or hung. Every failure must be one StoreError line within the configured timeout.
+ */
+import net from 'node:net';
+import { KVClient } from 'etcd3';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { StoreError } from '../../src/core/errors.js';
+import type { KeyValue, Op } from '../../src/store/contract.js';
+import { EtcdStore } from '../../src/store/etcd.js';
+import { resolveEtcdOptions } from '../../src/store/etcd-options.js';
+import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
+import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
+
+const put = (key: string, value: string): Op => ({ type: 'put', key, value });
+
+/** Writes n keys `<prefix>NNNNN` in transactions of at most 128 operations (etcd's limit). */
+async function fill(
+  store: EtcdStore,
+  prefix: string,
+  n: number,
+  value = (i: number) => `v${i}`,
+): Promise<void> {
+  for (let i = 0; i < n; i += 100) {
+    const ops = Array.from({ length: Math.min(100, n - i) }, (_, j) =>
+      put(`${prefix}${String(i + j).padStart(5, '0')}`, value(i + j)),
+    );
+    await store.txn([], ops);
+  }
+}
+
+/** Connects as the CLI would and returns the error it ends with, and how long that took. */
+async function failure(
+  flags: Parameters<typeof resolveEtcdOptions>[0],
+  run?: (s: EtcdStore) => Promise<unknown>,
+) {
+  const started = Date.now();
+  const error = await (async () => {
+    const store = await EtcdStore.connect(resolveEtcdOptions(flags, {}));
+    try {
+      await run?.(store);
+    } finally {
+      await store.close();
+    }
+  })().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StoreError);
+  const message = (error as Error).message;
+  expect(message).not.toContain('\n');
+  return { message, ms: Date.now() - started };
+}
+
+describe('EtcdStore on a real etcd', () => {
+  let store: EtcdStore;
+  beforeAll(async () => {
+    store = await connectEtcd();
+  });
+  afterAll(() => store.close());
+  afterEach(() => vi.restoreAllMocks());
+
+  it('pages a large listing: 2,500 keys in pages of at most 1,000, each fetched only when asked for', async () => {
+    const p = uniquePrefix();
+    await fill(store, p, 2500);
+    const range = vi.spyOn(KVClient.prototype, 'range');
+    const pages = store.range(p, { pageSize: 1000 })[Symbol.asyncIterator]();
+    const first = await pages.next();
+    expect(range).toHaveBeenCalledTimes(1); // streamed: the second page is not read ahead
+    const sizes = [(first.value as KeyValue[]).length];
+    for (let page = await pages.next(); !page.done; page = await pages.next()) sizes.push(page.value.length);
+    expect(sizes).toEqual([1000, 1000, 500]);
+    expect(range).toHaveBeenCalledTimes(3);
+    expect(range.mock.calls.map(([req]) => Number(req.limit))).toEqual([1000, 1000, 1000]);
+    const revisions = new Set(range.mock.calls.map(([req]) => Number(req.revision)).slice(1));
+    expect(revisions.size).toBe(1); // pages after the first are read at the first one's revision
+  });
+
+  it('uses 1,000 keys a page by default, and halves a page that exceeds gRPC’s 4 MiB message limit', async () => {
+    const p = uniquePrefix();
+    await fill(store, p, 1000, (i) => `${i}`.padEnd(5_000, '.')); // ~5 MB in one page
+    const range = vi.spyOn(KVClient.prototype, 'range');
+    const sizes: number[] = [];
+    for await (const page of store.range(p)) sizes.push(page.length);
+    expect(sizes).toEqual([500, 500]);
+    expect(range.mock.calls.map(([req]) => Number(req.limit))).toEqual([1000, 500, 500]);
+  });
+
+  it('keeps a listing at its first page’s revision while others write', async () => {
+    const p = uniquePrefix();
+    await fill(store, p, 2500);
+    const writer = await connectEtcd();
+    let writing = true;
+    const writes = (async () => {
+      for (let i = 0; writing; i++)
+        await writer.txn([], [put(`${p}${String(i * 7).padStart(5, '0')}`, 'new'), put(`${p}${i}x`, 'new')]);
+    })();
+    const seen: KeyValue[] = [];
+    for await (const page of store.range(p, { pageSize: 200 })) {
+      seen.push(...page);
+      await new Promise((r) => setTimeout(r, 5)); // let the writer in between pages
+    }
+    writing = false;
+    await writes;
+    await writer.close();
+    const newer = await store.revision();
+    expect(seen).toHaveLength(2500);
+    expect(seen.every((kv) => kv.value !== 'new')).toBe(true);
+    expect(Math.max(...seen.map((kv) => kv.modRevision))).toBeLessThan(newer);
+  });
+});
+
+describe('EtcdStore when etcd is not there', () => {
+  it('ends a refused connection within the dial timeout, in one line naming the endpoint', async () => {
+    const { message, ms } = await failure({ endpoints: '127.0.0.1:1', dialTimeout: '1s' });
+    expect(message).toMatch(
+      /^etcd at 127\.0\.0\.1:1 unreachable after 1s \(dial timeout\): connect ECONNREFUSED 127\.0\.0\.1:1$/,
+    );
+    expect(ms).toBeGreaterThanOrEqual(900); // etcdctl-like: keeps trying while etcd may be starting
+    expect(ms).toBeLessThan(1_600);
+  });
+
+  it('honours the dial timeout for an endpoint that accepts TCP and never answers', async () => {
+    const blackhole = net.createServer(() => undefined);
+    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
+    const endpoint = `127.0.0.1:${(blackhole.address() as net.AddressInfo).port}`;
+    try {
+      const { message, ms } = await failure({ endpoints: endpoint, dialTimeout: '1s' });
+      expect(message).toBe(`etcd at ${endpoint} unreachable after 1s (dial timeout): no answer`);
+      expect(ms).toBeLessThan(1_600);
+    } finally {
+      blackhole.close();
+    }
+  });
+});
+
+describe('EtcdStore on an etcd of its own', () => {
+  let cluster: EtcdCluster;
+  beforeAll(async () => {
+    cluster = await startEtcd();
+  });
+  afterAll(() => cluster.stop());
+
+  it('ends each call within the command timeout when etcd stops answering', async () => {
+    const flags = { endpoints: cluster.endpoints.join(','), commandTimeout: '1s' };
+    const store = await EtcdStore.connect(resolveEtcdOptions(flags, {}));
+    await store.txn([], [put('/hang/a', '1')]);
+    cluster.members[0]?.pause();
+    try {
+      const started = Date.now();
+      // Sent on the open connection and never answered: whether it was applied is unknown.
+      const write = await store.txn([], [put('/hang/b', '1')]).catch((e: Error) => e);
+      expect(write).toBeInstanceOf(StoreError);
+      expect((write as Error).message).toBe(
+        `etcd at ${flags.endpoints} failed during txn on /hang/b: no answer; the write may or may not have been applied`,
+      );
+      const read = await store.get('/hang/a').catch((e: Error) => e);
+      expect(read).toBeInstanceOf(StoreError);
+      expect((read as Error).message).toBe(
+        `etcd at ${flags.endpoints} did not answer get /hang/a within 1s (command timeout): no answer`,
+      );
+      expect(Date.now() - started).toBeLessThan(2_800);
+    } finally {
+      cluster.members[0]?.resume();
+      await store.close();
+    }
+  });
+
+  it('says so when a pinned listing’s revision has been compacted', async () => {
+    const store = await EtcdStore.connect(resolveEtcdOptions({ endpoints: cluster.endpoints.join(',') }, {}));
+    await fill(store, '/compact/', 3);
+    const old = await store.revision();
+    await fill(store, '/compact/', 3, () => 'again');
+    await cluster.etcdctl(['compact', String(await store.revision())]);
+    const error = await store
+      .range('/compact/', { revision: old })
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toBe(
+      `etcd at ${cluster.endpoints[0]} could not list /compact/: mvcc: required revision has been compacted`,
+    );
+    await store.close();
+  });
+});
