@@ -17,8 +17,6 @@ type Deadline = { deadline: number };
 type Kind = 'read' | 'write';
 
 export const DEFAULT_PAGE_SIZE = 1000;
-/** How long a failing endpoint is skipped before it gets one probe call again. */
-const SKIP_FAILED_ENDPOINT_MS = 500;
 
 async function readTlsFiles(options: EtcdOptions): Promise<IOptions['credentials']> {
   const tls = options.tls;
@@ -123,7 +121,9 @@ export class EtcdStore implements MetadataStore {
               (e) => etcd3.isRecoverableError(e) && !(e instanceof etcd3.GRPCResourceExhastedError),
             ),
             {
-              halfOpenAfter: SKIP_FAILED_ENDPOINT_MS,
+              // Skipped for 0.5 s, then longer each time the probe fails: a silent endpoint costs a
+              // caller its share of the timeout only now and then.
+              halfOpenAfter: new cockatiel.ExponentialBackoff({ initialDelay: 500, maxDelay: 30_000 }),
               breaker: new cockatiel.ConsecutiveBreaker(1),
             },
           ),

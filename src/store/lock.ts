@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { LockHeldError, StoreError, type LockHolder } from '../core/errors.js';
 import type { Compare, Lease, MetadataStore } from './contract.js';
@@ -141,35 +141,43 @@ export async function lockFile(
   lockPath: string,
   { timeoutMs, staleMs }: { timeoutMs: number; staleMs: number },
 ): Promise<() => Promise<void>> {
-  const token = JSON.stringify({
-    pid: process.pid,
-    host: hostname(),
-    at: new Date().toISOString(),
-    nonce: nonce(),
-  });
+  // Written whole, then linked into place: link() creates exclusively like open('wx'), but the lock
+  // never exists half-written, so a writer killed at any moment leaves one that names its pid.
+  const mine = `${lockPath}.${process.pid}-${nonce()}`;
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      const fh = await open(lockPath, 'wx');
-      await fh.writeFile(token).finally(() => fh.close());
-      return () => releaseFileLock(lockPath, token);
-    } catch (e) {
-      if (errno(e) !== 'EEXIST')
-        throw new StoreError(`cannot create lock file ${lockPath}: ${(e as Error).message}`);
+  try {
+    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+      const token = JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        at: new Date().toISOString(),
+        nonce: nonce(),
+      });
+      try {
+        await writeFile(mine, token); // fresh each try: its time says since when it is held
+        await link(mine, lockPath);
+        return () => releaseFileLock(lockPath, token);
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') {
+          throw new StoreError(`cannot create lock file ${lockPath}: ${(e as Error).message}`);
+        }
+      }
+      const held = await readLock(lockPath);
+      if (held === undefined) continue; // released meanwhile
+      if (isStale(held, staleMs)) {
+        await breakLock(lockPath, held.text);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        const who = held.pid ? `pid ${held.pid} on ${held.host ?? '?'}` : 'another process';
+        throw new StoreError(
+          `file store lock ${lockPath} is held by ${who}; if no otlpctl is running, remove it`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
     }
-    const held = await readLock(lockPath);
-    if (held === undefined) continue; // released meanwhile
-    if (isStale(held, staleMs)) {
-      await breakLock(lockPath, held.text);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      const who = held.pid ? `pid ${held.pid} on ${held.host ?? '?'}` : 'another process';
-      throw new StoreError(
-        `file store lock ${lockPath} is held by ${who}; if no otlpctl is running, remove it`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
 }
 

@@ -98,6 +98,43 @@ export class Metadata {
   }
 }
 
+/** One stored partition as a listing meets it: parsed, or the reason it does not parse. */
+export type PartitionEntry =
+  | { ok: true; stored: Stored<PartitionMetadata> }
+  | { ok: false; key: string; modRevision: number; error: string };
+
+/**
+ * Every stored partition, page by page, all pages at one revision (memory stays bounded by the page
+ * size). A value that does not parse, or whose partition_id is not its key's, is reported in place.
+ */
+export async function* partitionPages(md: Metadata, pageSize = 2000): AsyncIterable<PartitionEntry[]> {
+  const prefix = md.layout.partitionsPrefix;
+  for await (const page of md.store.range(prefix, { pageSize })) {
+    yield page.map((kv): PartitionEntry => {
+      try {
+        const stored = storedPartition(kv);
+        const keyId = kv.key.slice(prefix.length);
+        if (stored.record.partition_id !== keyId) {
+          return {
+            ok: false,
+            key: kv.key,
+            modRevision: kv.modRevision,
+            error: `partition_id is '${stored.record.partition_id}', the key names '${keyId}'`,
+          };
+        }
+        return { ok: true, stored };
+      } catch (err) {
+        return {
+          ok: false,
+          key: kv.key,
+          modRevision: kv.modRevision,
+          error: err instanceof Error ? err.message : String(err),
+        };
+      }
+    });
+  }
+}
+
 export function storedPartition(kv: KeyValue): Stored<PartitionMetadata> {
   return { ...parsePartitionMetadata(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision };
 }

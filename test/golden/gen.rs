@@ -108,15 +108,67 @@ impl HashPartitioner {
     }
 }
 
-/// The seed's `TimePartition` without the chrono start/end times (unused by `to_string`).
+/// The seed's `TimeRangePartitioner`, with `DateTime<Utc>` replaced by unix seconds (`i64`,
+/// what chrono's `timestamp()` returns): `get_partition` is the seed's arithmetic verbatim.
+pub struct TimeRangePartitioner {
+    granularity_hours: u32,
+    #[allow(dead_code)]
+    retention_days: u32,
+}
+
+impl TimeRangePartitioner {
+    pub fn new(granularity_hours: u32, retention_days: u32) -> Self {
+        Self { granularity_hours, retention_days }
+    }
+
+    pub fn get_partition(&self, timestamp: i64) -> TimePartition {
+        let hour_bucket = timestamp / (self.granularity_hours as i64 * 3600);
+
+        TimePartition {
+            bucket_id: hour_bucket,
+            start_time: hour_bucket * self.granularity_hours as i64 * 3600,
+            end_time: (hour_bucket + 1) * self.granularity_hours as i64 * 3600,
+        }
+    }
+}
+
+/// The seed's `TimePartition`; start/end are unix seconds instead of `DateTime<Utc>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TimePartition {
     pub bucket_id: i64,
+    pub start_time: i64,
+    pub end_time: i64,
 }
 
-/// The seed's `TimeRangePartitioner::get_partition`: `timestamp / (G * 3600)`.
+/// `TimeRangePartitioner::new(G, 30).get_partition(ts)`: `bucket_id = ts / (G * 3600)`.
 fn get_time_partition(granularity_hours: u32, unix_seconds: i64) -> TimePartition {
-    TimePartition { bucket_id: unix_seconds / (granularity_hours as i64 * 3600) }
+    TimeRangePartitioner::new(granularity_hours, 30).get_partition(unix_seconds)
+}
+
+/// The seed's `DistributedTrace`, reduced to the two fields `get_partition_for_trace` reads
+/// (`spans`, `resource` and `partition_key` are never looked at on the write path).
+pub struct DistributedTrace {
+    pub trace_id: TraceId,
+    /// `DateTime<Utc>` in the seed; unix seconds here.
+    pub timestamp: i64,
+}
+
+pub struct CompositePartitioner {
+    time_partitioner: Arc<TimeRangePartitioner>,
+    hash_partitioner: Arc<HashPartitioner>,
+}
+
+impl CompositePartitioner {
+    pub fn new(time_partitioner: Arc<TimeRangePartitioner>, hash_partitioner: Arc<HashPartitioner>) -> Self {
+        Self { time_partitioner, hash_partitioner }
+    }
+
+    pub fn get_partition_for_trace(&self, trace: &DistributedTrace) -> CompositePartition {
+        let time_partition = self.time_partitioner.get_partition(trace.timestamp);
+        let hash_partition = self.hash_partitioner.get_partition_for_trace(&trace.trace_id);
+
+        CompositePartition { time_partition, hash_partition }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -190,6 +242,62 @@ impl ConsistentHashRing {
         s.hash(&mut hasher);
         hasher.finish()
     }
+}
+
+/// The seed's `ShardManager` without `metadata_service` (which `get_nodes_for_trace` does not
+/// use). `get_nodes_for_trace` is `async` in the seed but awaits nothing; here it is plain.
+pub struct ShardManager {
+    composite_partitioner: Arc<CompositePartitioner>,
+    consistent_hash_ring: Arc<ConsistentHashRing>,
+}
+
+impl ShardManager {
+    pub fn new(composite_partitioner: Arc<CompositePartitioner>, consistent_hash_ring: Arc<ConsistentHashRing>) -> Self {
+        Self { composite_partitioner, consistent_hash_ring }
+    }
+
+    pub fn get_nodes_for_trace(&self, trace: &DistributedTrace, replica_count: usize) -> Result<Vec<String>, String> {
+        // 1. 计算复合分区
+        let partition = self.composite_partitioner.get_partition_for_trace(trace);
+        let partition_key = partition.to_string();
+
+        // 2. 使用一致性哈希查找节点
+        let nodes = self.consistent_hash_ring.get_nodes(&partition_key, replica_count);
+
+        if nodes.is_empty() {
+            return Err("No available nodes".to_string());
+        }
+
+        Ok(nodes)
+    }
+}
+
+/// `DistributedOtlpStorage::new`'s wiring of the write path, steps 1–4 and 6.
+fn seed_shard_manager(nodes: &[String]) -> (ShardManager, Arc<CompositePartitioner>) {
+    // 1. 创建时间分区器（按小时）
+    let time_partitioner = Arc::new(TimeRangePartitioner::new(
+        1,  // 1小时一个分区
+        30, // 保留30天
+    ));
+
+    // 2. 创建哈希分区器（256个哈希桶）
+    let hash_partitioner = Arc::new(HashPartitioner::new(256, 100));
+
+    // 3. 创建复合分区器
+    let composite_partitioner = Arc::new(CompositePartitioner::new(time_partitioner, hash_partitioner));
+
+    // 4. 创建一致性哈希环
+    let consistent_hash_ring = Arc::new(ConsistentHashRing::new(150));
+    for node in nodes {
+        consistent_hash_ring.add_node(node.clone());
+    }
+    // Not seed code: no two virtual nodes share a point, so the insertion order (which decides
+    // who owns a shared point in the BTreeMap) cannot matter for these vectors.
+    assert_eq!(consistent_hash_ring.ring.read().unwrap().len(), nodes.len() * 150);
+
+    // 6. 创建分片管理器
+    let shard_manager = ShardManager::new(composite_partitioner.clone(), consistent_hash_ring);
+    (shard_manager, composite_partitioner)
 }
 
 // ---------------------------------------------------------------- helpers (not seed code)
@@ -512,6 +620,70 @@ fn log_keys_section(rng: &mut Lcg) -> Vec<String> {
         .collect()
 }
 
+const Y2020: i64 = 1_577_836_800; // 2020-01-01T00:00:00Z
+const Y2030: i64 = 1_893_456_000; // 2030-01-01T00:00:00Z
+
+/// `write_trace`'s placement, `shard_manager.get_nodes_for_trace(&trace, 3)`, for `count` traces
+/// on a ring of `node-1`…`node-<node_count>` added in sorted (string) order.
+fn locate_section(rng: &mut Lcg, node_count: usize, count: usize) -> Vec<String> {
+    let mut nodes: Vec<String> = (1..=node_count).map(|i| format!("node-{}", i)).collect();
+    nodes.sort();
+    let (shard_manager, composite_partitioner) = seed_shard_manager(&nodes);
+
+    let random_id = |rng: &mut Lcg| {
+        let mut a = [0u8; 16];
+        for b in a.iter_mut() {
+            *b = rng.byte();
+        }
+        a
+    };
+    let mut cases: Vec<([u8; 16], i64)> = Vec::new();
+    // The W3C example id and all-ones (the all-zero id is invalid in W3C, so it is left out).
+    let w3c = {
+        let h = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let mut a = [0u8; 16];
+        for i in 0..16 {
+            a[i] = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap();
+        }
+        a
+    };
+    // Fixed instants: the ends of the span, and 2026-11-27T11:00:00Z (bucket 498827).
+    for &ts in &[Y2020, Y2020 - 1, Y2030 - 1, Y2030 - 3600, 1_795_777_200, 1_795_777_199] {
+        cases.push((w3c, ts));
+    }
+    cases.push(([0xff; 16], Y2020 + 12 * 3600));
+    // Hour boundaries: the same trace exactly on an hour and one second before it (the bucket
+    // changes, the hash partition does not).
+    for _ in 0..count / 20 {
+        let id = random_id(rng);
+        let hour = (Y2020 + rng.below((Y2030 - Y2020) as u64) as i64) / 3600;
+        cases.push((id, hour * 3600));
+        cases.push((id, hour * 3600 - 1));
+    }
+    // The rest: anywhere from 2020 to 2030.
+    while cases.len() < count {
+        let id = random_id(rng);
+        cases.push((id, Y2020 + rng.below((Y2030 - Y2020) as u64) as i64));
+    }
+
+    cases
+        .iter()
+        .map(|&(a, timestamp)| {
+            let trace = DistributedTrace { trace_id: TraceId(a), timestamp };
+            let partition_id = composite_partitioner.get_partition_for_trace(&trace).to_string();
+            let got = shard_manager.get_nodes_for_trace(&trace, 3).unwrap();
+            let got: Vec<String> = got.iter().map(|n| json_str(n)).collect();
+            format!(
+                "{{\"trace_id\":\"{}\",\"timestamp\":{},\"partition_id\":{},\"nodes\":[{}]}}",
+                hex(&a),
+                timestamp,
+                json_str(&partition_id),
+                got.join(",")
+            )
+        })
+        .collect()
+}
+
 fn section(name: &str, items: &[String]) -> String {
     format!("  \"{}\": [\n    {}\n  ]", name, items.join(",\n    "))
 }
@@ -530,6 +702,10 @@ fn main() {
     ];
     let metric_keys = metric_keys_section(&mut rng);
     let log_keys = log_keys_section(&mut rng);
+    // Its own generator, so these sections leave the ones above untouched.
+    let mut rng = Lcg(0x6c6f6361_74652121); // "locate!!"
+    let locate = locate_section(&mut rng, 5, 300);
+    let locate_16 = locate_section(&mut rng, 16, 100);
 
     println!("{{");
     println!("  \"schema\": \"otlpctl-golden/siphash13/v1\",");
@@ -540,6 +716,8 @@ fn main() {
     println!("{},", section("trace_ids", &trace_ids));
     println!("{},", section("ring", &ring));
     println!("{},", section("metric_keys", &metric_keys));
-    println!("{}", section("log_keys", &log_keys));
+    println!("{},", section("log_keys", &log_keys));
+    println!("{},", section("locate", &locate));
+    println!("{}", section("locate_16", &locate_16));
     println!("}}");
 }

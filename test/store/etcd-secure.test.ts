@@ -1,4 +1,5 @@
 /** EtcdStore against etcd with TLS (client certificates) and with users, roles and permissions. */
+import { rmSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
@@ -37,7 +38,10 @@ describe('EtcdStore over TLS with client certificates', () => {
     cluster = await startEtcd({ tls });
     endpoint = cluster.endpoints[0] as string;
   });
-  afterAll(() => cluster.stop());
+  afterAll(async () => {
+    await cluster.stop();
+    rmSync(tls.dir, { recursive: true, force: true });
+  });
 
   it('works with --cacert, --cert and --key', async () => {
     const store = await connect({

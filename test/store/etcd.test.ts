@@ -11,6 +11,7 @@ import { EtcdStore } from '../../src/store/etcd.js';
 import { resolveEtcdOptions } from '../../src/store/etcd-options.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
+import { pagesOf } from '../contract/suite.js';
 
 const put = (key: string, value: string): Op => ({ type: 'put', key, value });
 
@@ -90,20 +91,24 @@ describe('EtcdStore on a real etcd', () => {
     const p = uniquePrefix();
     await fill(store, p, 2500);
     const writer = await connectEtcd();
+    const pages = store.range(p, { pageSize: 200 })[Symbol.asyncIterator]();
+    const seen = [...((await pages.next()).value as KeyValue[])];
     let writing = true;
+    let wrote = 0;
     const writes = (async () => {
-      for (let i = 0; writing; i++)
+      for (let i = 0; writing; i++, wrote++)
         await writer.txn([], [put(`${p}${String(i * 7).padStart(5, '0')}`, 'new'), put(`${p}${i}x`, 'new')]);
     })();
-    const seen: KeyValue[] = [];
-    for await (const page of store.range(p, { pageSize: 200 })) {
-      seen.push(...page);
+    for (let page = await pages.next(); !page.done; page = await pages.next()) {
+      seen.push(...page.value);
       await new Promise((r) => setTimeout(r, 5)); // let the writer in between pages
     }
     writing = false;
     await writes;
     await writer.close();
     const newer = await store.revision();
+    expect(wrote).toBeGreaterThan(0);
+    expect((await store.get(`${p}00000`))?.value).toBe('new');
     expect(seen).toHaveLength(2500);
     expect(seen.every((kv) => kv.value !== 'new')).toBe(true);
     expect(Math.max(...seen.map((kv) => kv.modRevision))).toBeLessThan(newer);
@@ -172,11 +177,8 @@ describe('EtcdStore on an etcd of its own', () => {
     const old = await store.revision();
     await fill(store, '/compact/', 3, () => 'again');
     await cluster.etcdctl(['compact', String(await store.revision())]);
-    const error = await store
-      .range('/compact/', { revision: old })
-      [Symbol.asyncIterator]()
-      .next()
-      .catch((e: Error) => e);
+    const listing = store.range('/compact/', { revision: old });
+    const error = await pagesOf(listing).catch((e: Error) => e);
     expect(error).toBeInstanceOf(StoreError);
     expect((error as Error).message).toBe(
       `etcd at ${cluster.endpoints[0]} could not list /compact/: mvcc: required revision has been compacted`,

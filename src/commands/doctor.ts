@@ -1,0 +1,65 @@
+import { ExitCode } from '../core/errors.js';
+import { checkPartition, type Check, type Finding } from '../core/doctor.js';
+import { isRingMember, type NodeInfo } from '../core/model.js';
+import { parseNodeInfo } from '../core/records.js';
+import { parseDuration } from '../core/time-input.js';
+import { renderDoctor, type DoctorReport } from '../render/doctor.js';
+import { partitionPages } from '../store/metadata.js';
+import { openMetadata, print, type Context } from './context.js';
+
+/** `doctor`: one streamed pass over config, nodes and partitions; exit 1 when anything is wrong. */
+
+// Enough to act on; the counts stay exact.
+const MAX_LISTED_PER_CHECK = 200;
+
+export async function doctor(opts: { stuckAfter?: string }, ctx: Context): Promise<ExitCode> {
+  const stuckAfterMs = parseDuration(opts.stuckAfter ?? '1h', '--stuck-after');
+  const md = await openMetadata(ctx);
+  const report: DoctorReport = { ok: true, checked: 0, counts: {}, findings: [] };
+  const add = (f: Finding) => {
+    report.counts[f.check] = (report.counts[f.check] ?? 0) + 1;
+    if (report.counts[f.check]! <= MAX_LISTED_PER_CHECK) report.findings.push(f);
+  };
+  const config = await md.config().catch((err: Error) => {
+    add({ check: 'unparsable', subject: md.layout.config, detail: err.message });
+    return undefined;
+  });
+  if (!config && report.findings.length === 0) {
+    add({
+      check: 'unparsable',
+      subject: md.layout.config,
+      detail: "no cluster configuration: run 'otlpctl init'",
+    });
+  }
+  const nodes = new Map<string, NodeInfo>();
+  for await (const page of md.store.range(md.layout.nodesPrefix)) {
+    for (const kv of page) {
+      try {
+        const n = parseNodeInfo(kv.value, kv.key).record;
+        nodes.set(n.node_id, n);
+      } catch (err) {
+        add({ check: 'unparsable', subject: kv.key, detail: (err as Error).message });
+      }
+    }
+  }
+  const members = [...nodes.values()].filter(isRingMember).length;
+  const c = {
+    nodes,
+    expectedReplicas: Math.min(config?.record.replication_factor ?? 3, members),
+    granularityMs: (config?.record.granularity_hours ?? 1) * 3_600_000,
+    nowMs: ctx.clock(),
+    stuckAfterMs,
+  };
+  for await (const page of partitionPages(md)) {
+    for (const e of page) {
+      report.checked++;
+      if (!e.ok) add({ check: 'unparsable', subject: e.key, detail: e.error });
+      else for (const f of checkPartition(e.stored.record, c)) add(f);
+    }
+  }
+  report.ok = Object.keys(report.counts).length === 0;
+  print(ctx, renderDoctor(report, ctx.format, ctx));
+  return report.ok ? ExitCode.Ok : ExitCode.Error;
+}
+
+export type { Check };

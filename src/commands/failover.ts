@@ -1,0 +1,132 @@
+import { ExitCode, UsageError } from '../core/errors.js';
+import type { PartitionMetadata } from '../core/model.js';
+import { preferReplica, replicaViews } from '../core/placement.js';
+import { rewrite } from '../core/records.js';
+import { formatTime } from '../core/time.js';
+import { renderFailover, type FailoverReport } from '../render/failover.js';
+import type { Compare, Op } from '../store/contract.js';
+import { partitionPages, type Metadata, type Stored } from '../store/metadata.js';
+import { openMetadata, print, type Context } from './context.js';
+
+/**
+ * `failover <node>`: the seed's "node failure: fail over to a replica". Marks the node Down, then
+ * moves leadership of each partition it leads to its best healthy replica — the nearest to the
+ * failed node (same data center, zone, region), so clients near it stay near. Every rewrite is a
+ * compare-and-swap on the partition's mod revision and keeps all other fields; a partition that
+ * changed meanwhile is re-read and decided again, never overwritten.
+ */
+
+// etcd's default --max-txn-ops is 128.
+const BATCH = 128;
+
+export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: Context): Promise<ExitCode> {
+  const md = await openMetadata(ctx);
+  const node = await md.node(nodeId);
+  if (!node)
+    throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
+  const report: FailoverReport = {
+    node: nodeId,
+    dry_run: opts.dryRun,
+    marked_down: false,
+    moved: [],
+    skipped: [],
+    unavailable: [],
+  };
+  if (node.record.state !== 'Down' && !opts.dryRun) {
+    await md.update(node, { state: 'Down' });
+    report.marked_down = true;
+  }
+  const nodes = new Map((await md.nodes()).map((n) => [n.record.node_id, n.record]));
+  nodes.set(nodeId, { ...node.record, state: 'Down' });
+  const now = formatTime(ctx.clock());
+
+  /** The new leader, or why there is none. */
+  const decide = (p: PartitionMetadata): { to: string } | { skip: string } | { none: true } | undefined => {
+    if (p.leader !== nodeId) return undefined;
+    if (p.state === 'Migrating' || p.state === 'Rebalancing')
+      return { skip: `${p.state}: a move is in flight; finish or cancel it first` };
+    const best = preferReplica(
+      replicaViews(
+        p.nodes.filter((n) => n !== nodeId),
+        nodes,
+      ),
+      node.record.location,
+    );
+    return best ? { to: best.node_id } : { none: true };
+  };
+
+  let batch: { stored: Stored<PartitionMetadata>; to: string }[] = [];
+  const flush = async () => {
+    if (batch.length === 0 || opts.dryRun) {
+      for (const b of batch)
+        report.moved.push({ partition_id: b.stored.record.partition_id, from: nodeId, to: b.to });
+      batch = [];
+      return;
+    }
+    const compares: Compare[] = batch.map((b) => ({
+      key: b.stored.key,
+      target: 'mod',
+      modRevision: b.stored.modRevision,
+    }));
+    const ops: Op[] = batch.map((b) => ({
+      type: 'put',
+      key: b.stored.key,
+      value: rewrite<PartitionMetadata>(b.stored.raw, { leader: b.to, updated_at: now }),
+    }));
+    const r = await md.store.txn(compares, ops);
+    if (r.succeeded)
+      for (const b of batch)
+        report.moved.push({ partition_id: b.stored.record.partition_id, from: nodeId, to: b.to });
+    else for (const b of batch) await retryOne(md, b.stored.record.partition_id, decide, now, report);
+    batch = [];
+  };
+  for await (const page of partitionPages(md)) {
+    for (const e of page) {
+      if (!e.ok) continue;
+      const d = decide(e.stored.record);
+      if (!d) continue;
+      if ('skip' in d) report.skipped.push({ partition_id: e.stored.record.partition_id, reason: d.skip });
+      else if ('none' in d) report.unavailable.push(e.stored.record.partition_id);
+      else {
+        batch.push({ stored: e.stored, to: d.to });
+        if (batch.length === BATCH) await flush();
+      }
+    }
+  }
+  await flush();
+  print(ctx, renderFailover(report, ctx.format, ctx));
+  return report.skipped.length > 0 || report.unavailable.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+}
+
+/** A batch lost a compare: re-read each partition and decide again, one compare-and-swap each. */
+async function retryOne(
+  md: Metadata,
+  partitionId: string,
+  decide: (p: PartitionMetadata) => { to: string } | { skip: string } | { none: true } | undefined,
+  now: string,
+  report: FailoverReport,
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const fresh = await md.partition(partitionId);
+    const d = fresh && decide(fresh.record);
+    if (!fresh || !d) return; // gone, or someone already moved the leader
+    if ('skip' in d) return void report.skipped.push({ partition_id: partitionId, reason: d.skip });
+    if ('none' in d) return void report.unavailable.push(partitionId);
+    const r = await md.store.txn(
+      [{ key: fresh.key, target: 'mod', modRevision: fresh.modRevision }],
+      [
+        {
+          type: 'put',
+          key: fresh.key,
+          value: rewrite<PartitionMetadata>(fresh.raw, { leader: d.to, updated_at: now }),
+        },
+      ],
+    );
+    if (r.succeeded)
+      return void report.moved.push({ partition_id: partitionId, from: report.node, to: d.to });
+  }
+  report.skipped.push({
+    partition_id: partitionId,
+    reason: 'kept changing under concurrent writers; run failover again',
+  });
+}

@@ -1,0 +1,40 @@
+import { json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+
+export interface FailoverReport {
+  node: string;
+  dry_run: boolean;
+  marked_down: boolean;
+  moved: { partition_id: string; from: string; to: string }[];
+  skipped: { partition_id: string; reason: string }[];
+  /** Partitions it led with no Up replica left to take over. */
+  unavailable: string[];
+}
+
+export function renderFailover(r: FailoverReport, format: Format, style: Style): string {
+  switch (format) {
+    case 'json':
+      return json(r);
+    case 'ndjson':
+      return ndjson(r.moved);
+    case 'tsv':
+      return tsv(r.moved.map((m) => [m.partition_id, m.from, m.to]));
+    case 'table': {
+      const c = palette(style);
+      const perTarget = new Map<string, number>();
+      for (const m of r.moved) perTarget.set(m.to, (perTarget.get(m.to) ?? 0) + 1);
+      const lines = [
+        `${r.dry_run ? 'dry run: would move' : 'moved'} leadership of ${r.moved.length} partition(s) off ${r.node}${r.marked_down ? ` (now ${c.red('Down')})` : ''}`,
+      ];
+      if (perTarget.size) lines.push(table(['NEW LEADER', 'PARTITIONS'], [...perTarget].sort(), style));
+      for (const s of r.skipped) lines.push(c.yellow(`skipped ${s.partition_id}: ${s.reason}`));
+      if (r.unavailable.length) {
+        lines.push(
+          c.red(
+            `${r.unavailable.length} partition(s) have no Up replica left, e.g. ${r.unavailable.slice(0, 5).join(', ')}`,
+          ),
+        );
+      }
+      return lines.join('\n');
+    }
+  }
+}
