@@ -12,7 +12,7 @@ end
 function __otlpctl_subs
     switch "$argv[1]"
         case ''
-            printf '%s\n' init nodes locate ring demo completion
+            printf '%s\n' init nodes locate ring partitions doctor failover demo completion
         case 'init'
             printf '%s\n' 
         case 'nodes'
@@ -41,6 +41,22 @@ function __otlpctl_subs
             printf '%s\n' 
         case 'ring'
             printf '%s\n' 
+        case 'partitions'
+            printf '%s\n' list show stats register set-state
+        case 'partitions list'
+            printf '%s\n' 
+        case 'partitions show'
+            printf '%s\n' 
+        case 'partitions stats'
+            printf '%s\n' 
+        case 'partitions register'
+            printf '%s\n' 
+        case 'partitions set-state'
+            printf '%s\n' 
+        case 'doctor'
+            printf '%s\n' 
+        case 'failover'
+            printf '%s\n' 
         case 'demo'
             printf '%s\n' 
         case 'completion'
@@ -52,6 +68,9 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a init
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a nodes
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a locate
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a ring
+complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a partitions
+complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a doctor
+complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a failover
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a demo
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a completion
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -l version
@@ -135,6 +154,24 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l at
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l hours
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l simulate-add
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l simulate-remove
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a list
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a show
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a stats
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a register
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a set-state
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l state -xa 'Up Down Draining'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l node
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l signal -xa 'traces metrics logs'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l from-time
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l to-time
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions stats"' -l by -xa 'bytes leader-bytes partitions'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l nodes
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l leader
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l size-bytes
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l record-count
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l state -xa 'Up Down Draining'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "doctor"' -l stuck-after
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "failover"' -l dry-run
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "demo"' -l force
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-state"' -a 'Up Down Draining'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions set-state"' -a 'Active Rebalancing Migrating ReadOnly'

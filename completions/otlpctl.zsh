@@ -22,7 +22,7 @@ _otlpctl() {
 }
 _otlpctl_subs() {
   case "$1" in
-    "") echo "init nodes locate ring demo completion" ;;
+    "") echo "init nodes locate ring partitions doctor failover demo completion" ;;
     "init") echo "" ;;
     "nodes") echo "list show add remove set-state set-location" ;;
     "nodes list") echo "" ;;
@@ -37,6 +37,14 @@ _otlpctl_subs() {
     "locate range") echo "" ;;
     "locate otlp") echo "" ;;
     "ring") echo "" ;;
+    "partitions") echo "list show stats register set-state" ;;
+    "partitions list") echo "" ;;
+    "partitions show") echo "" ;;
+    "partitions stats") echo "" ;;
+    "partitions register") echo "" ;;
+    "partitions set-state") echo "" ;;
+    "doctor") echo "" ;;
+    "failover") echo "" ;;
     "demo") echo "" ;;
     "completion") echo "" ;;
   esac
@@ -58,6 +66,14 @@ _otlpctl_flags() {
     "locate range") echo "--from --region --zone --dc --from-time --to-time --service --signal" ;;
     "locate otlp") echo "" ;;
     "ring") echo "--at --hours --simulate-add --simulate-remove" ;;
+    "partitions") echo "" ;;
+    "partitions list") echo "--state --node --signal --from-time --to-time" ;;
+    "partitions show") echo "" ;;
+    "partitions stats") echo "--by" ;;
+    "partitions register") echo "--nodes --leader --size-bytes --record-count --state" ;;
+    "partitions set-state") echo "" ;;
+    "doctor") echo "--stuck-after" ;;
+    "failover") echo "--dry-run" ;;
     "demo") echo "--force" ;;
     "completion") echo "" ;;
   esac

@@ -3,7 +3,7 @@ import { choiceArg, intArg, labelsArg, nodeIdArg, numberArg } from './cli-args.j
 import type { Context } from './commands/context.js';
 import { ExitCode, OtlpctlError, UsageError } from './core/errors.js';
 import { NODE_STATES, PARTITION_STATES } from './core/model.js';
-import { FORMATS, type Format } from './render/format.js';
+import { FORMATS, type Format } from './render/formats.js';
 import type { MetadataStore } from './store/contract.js';
 import { KeyLayout } from './store/layout.js';
 import { openStore, type StoreFlags } from './store/open.js';
@@ -19,6 +19,7 @@ export interface Io {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   stdin: Readable;
+  stdinFd?: number;
   env: Record<string, string | undefined>;
   clock: () => number;
 }
@@ -52,6 +53,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
       stdout: io.stdout,
       stderr: io.stderr,
       stdin: io.stdin,
+      stdinFd: io.stdinFd,
     };
     code = await action(ctx);
   });
@@ -567,10 +569,18 @@ function addPartitions(program: Command, act: Act): void {
 
 /** The binary's entry point: the only place that exits. */
 export async function main(argv: string[]): Promise<void> {
+  // `otlpctl … | head`: the reader has gone; stop quietly, as other Unix tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   const code = await run(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // A getter: touching process.stdin makes fd 0 non-blocking, which `locate --stdin` avoids.
+    get stdin() {
+      return process.stdin;
+    },
+    stdinFd: 0,
     env: process.env,
     clock: Date.now,
   });

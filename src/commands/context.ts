@@ -21,6 +21,12 @@ export interface Context {
   stdout: Writable;
   stderr: Writable;
   stdin: Readable;
+  /**
+   * The file descriptor behind stdin, when reading it directly is safe (the real process, not a
+   * test's stream): `locate --stdin` then reads it synchronously in large blocks, ~15× faster than
+   * the stream.
+   */
+  stdinFd?: number;
 }
 
 export async function openMetadata(ctx: Context): Promise<Metadata> {

@@ -15,8 +15,8 @@ export interface Route {
   source: 'metadata' | 'ring';
   leader: string;
   replicas: readonly string[];
-  /** Renderer-owned memo (e.g. a preformatted TSV tail), so output costs one concatenation. */
-  memo?: string;
+  /** Dense, per router: lets a caller keep per-route data in an array rather than a map. */
+  index: number;
 }
 
 /** Stored metadata of one time bucket, by partition id; `undefined` means "not loaded yet". */
@@ -33,6 +33,7 @@ export class TraceRouter {
   private readonly byBucket = new Map<number, (Route | undefined)[]>();
   private lastBucket = Number.NaN;
   private lastRoutes: (Route | undefined)[] = [];
+  private built = 0;
   private readonly id = new Uint8Array(16);
   private readonly n: number;
   private readonly widthMs: number;
@@ -94,6 +95,12 @@ export class TraceRouter {
     const partitionId = formatPartitionId('traces', bucketId, hashPartition);
     const meta = this.metadata(bucketId)?.get(partitionId);
     const p = resolvePlacement(partitionId, this.locator.ringReplicas(partitionId), meta);
-    return { partition_id: partitionId, source: p.source, leader: p.leader ?? '', replicas: p.replicas };
+    return {
+      partition_id: partitionId,
+      source: p.source,
+      leader: p.leader ?? '',
+      replicas: p.replicas,
+      index: this.built++,
+    };
   }
 }

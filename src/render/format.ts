@@ -1,9 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 
-/** Output formats shared by every command (PRODUCT.md §4). */
-export const FORMATS = ['table', 'json', 'ndjson', 'tsv'] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS, type Format } from './formats.js';
 
 export interface Style {
   color: boolean;

@@ -85,8 +85,9 @@ function parseEndpoint(raw: string, source: string): string {
   const match = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(raw);
   const port = Number(match?.[3]);
   if (!match || port < 1 || port > 65535) {
+    const shown = raw.replace(/\/\/[^/]*@/, '//…@'); // never echo a user:password@ given by mistake
     throw new UsageError(
-      `${source}: expected endpoints as host:port, http://host:port or https://host:port, comma-separated; got '${raw}'`,
+      `${source}: expected endpoints as host:port, http://host:port or https://host:port, comma-separated; got '${shown}'`,
     );
   }
   return raw.replace(/\/$/, '');

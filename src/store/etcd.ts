@@ -171,7 +171,7 @@ export class EtcdStore implements MetadataStore {
         }
         throw err;
       }
-      revision ??= Number(res.header.revision);
+      revision ||= Number(res.header.revision); // 0 asks for the current revision: pin that one too
       const last = res.kvs.at(-1);
       if (res.kvs.length > 0) yield res.kvs.map(toKeyValue);
       if (!res.more || !last) return;

@@ -134,7 +134,7 @@ const lockName = (key: string) => key.slice(key.lastIndexOf('/') + 1) || key;
 // ---- the file store's writer lock ----
 
 /**
- * The file store's writer lock: `lockPath` created with O_EXCL, holding pid, host and time. One left
+ * The file store's writer lock: `lockPath`, created exclusively, holding pid, host and time. One left
  * by a dead process on this host, or older than `staleMs`, is broken. Resolves to its release.
  */
 export async function lockFile(
@@ -195,7 +195,7 @@ async function readLock(lockPath: string): Promise<HeldFileLock | undefined> {
       const info = JSON.parse(text) as { pid?: number; host?: string; at?: string };
       return { text, pid: info.pid, host: info.host, atMs: Date.parse(info.at ?? '') || st.mtimeMs };
     } catch {
-      return { text, atMs: st.mtimeMs }; // still being written, or garbage: judged by its age alone
+      return { text, atMs: st.mtimeMs }; // not one of ours (made by hand?): judged by its age alone
     }
   } catch (e) {
     if (errno(e) === 'ENOENT') return undefined;

@@ -63,21 +63,27 @@ function installExitHook(): void {
   process.on('exit', () => live.forEach(killGroup));
 }
 
-/** Path of the etcd binary; installs Debian's etcd-server once when running as root on Debian. */
+const MISSING_ETCD =
+  'etcd tests need etcd >= 3.4 at /usr/bin/etcd and etcdctl at /usr/bin/etcdctl: on Debian or Ubuntu run `apt-get update && apt-get install -y etcd-server etcd-client` as root';
+let installFailure: Error | undefined;
+
+/** Path of the etcd binary; installs Debian's etcd-server once (per process) when root on Debian. */
 export function ensureEtcd(): string {
-  if (existsSync('/usr/bin/etcd') && existsSync('/usr/bin/etcdctl')) return '/usr/bin/etcd';
-  const isRoot = process.getuid?.() === 0;
-  if (isRoot && existsSync('/usr/bin/apt-get') && existsSync('/etc/debian_version')) {
-    execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-    execFileSync('apt-get', ['install', '-y', 'etcd-server', 'etcd-client'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (existsSync('/usr/bin/etcd') && existsSync('/usr/bin/etcdctl')) return '/usr/bin/etcd';
+  const present = (): boolean => existsSync('/usr/bin/etcd') && existsSync('/usr/bin/etcdctl');
+  if (present()) return '/usr/bin/etcd';
+  const canInstall =
+    process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && existsSync('/etc/debian_version');
+  if (canInstall && !installFailure) {
+    try {
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      execFileSync('apt-get', ['update'], { stdio: 'ignore', env });
+      execFileSync('apt-get', ['install', '-y', 'etcd-server', 'etcd-client'], { stdio: 'ignore', env });
+    } catch (err) {
+      installFailure = new Error(`${MISSING_ETCD} (installing it failed: ${(err as Error).message})`);
+    }
+    if (present()) return '/usr/bin/etcd';
   }
-  throw new Error(
-    'etcd tests need etcd >= 3.4 at /usr/bin/etcd and etcdctl at /usr/bin/etcdctl: on Debian/Ubuntu run `apt-get install -y etcd-server etcd-client` as root',
-  );
+  throw installFailure ?? new Error(MISSING_ETCD);
 }
 
 /** Environment without ETCD_ and ETCDCTL_ variables, which etcd and etcdctl would read as flags. */
@@ -137,6 +143,17 @@ function logTail(file: string): string {
 export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdCluster> {
   const binary = ensureEtcd();
   installExitHook();
+  // A port found free can be taken (say, as an outgoing connection's local port) before etcd binds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binary, options);
+    } catch (err) {
+      if (attempt === 3 || !/address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(binary: string, options: StartEtcdOptions): Promise<EtcdCluster> {
   const count = options.members ?? 1;
   const tls = options.tls;
   const scheme = tls ? 'https' : 'http';

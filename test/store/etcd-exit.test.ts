@@ -8,6 +8,7 @@ import net from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { sharedEtcdEndpoint } from '../harness/etcd-shared.js';
 
 // Inside node_modules so that the children resolve etcd3 from the project.
@@ -72,19 +73,33 @@ function run(flags: object, work = 'all'): Promise<{ stdout: string; lingeredMs:
 describe('EtcdStore lets the process exit', () => {
   let blackhole: net.Server;
   let silent: string;
+  let secured: EtcdCluster;
   beforeAll(async () => {
-    await build();
+    [, secured] = await Promise.all([build(), startEtcd()]);
+    for (const args of [
+      ['user', 'add', 'root:rootpw'],
+      ['user', 'grant-role', 'root', 'root'],
+      ['auth', 'enable'],
+    ]) {
+      await secured.etcdctl(args);
+    }
     blackhole = net.createServer(() => undefined);
     await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
     silent = `127.0.0.1:${(blackhole.address() as net.AddressInfo).port}`;
   });
   afterAll(async () => {
     blackhole.close();
+    await secured.stop();
     await rm(bin, { recursive: true, force: true });
   });
 
   it.each([
     ['after work with a kept-alive lease', { endpoints: () => sharedEtcdEndpoint() }, /^done\n$/],
+    [
+      'after work as an authenticated user',
+      { endpoints: () => secured.endpoints[0] as string, user: 'root:rootpw' },
+      /^done\n$/,
+    ],
     [
       'after a refused connection',
       { endpoints: () => '127.0.0.1:1', dialTimeout: '500ms' },

@@ -89,6 +89,12 @@ describe('resolveEtcdOptions', () => {
     ],
     ['an endpoint without a port', { endpoints: 'a:1,b' }, {}, /^--endpoints: expected .* got 'b'$/],
     ['a bad port', { endpoints: 'a:70000' }, {}, /got 'a:70000'/],
+    [
+      'credentials in an endpoint, without echoing them',
+      { endpoints: 'http://u:hunter2@a:1' },
+      {},
+      /got 'http:\/\/…@a:1'$/,
+    ],
     ['another scheme', { endpoints: 'unix://x:1' }, {}, /got 'unix:\/\/x:1'/],
     [
       'a bad endpoint from the environment',
