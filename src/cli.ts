@@ -1,4 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
+import { addExpire } from './cli-expire.js';
+import { addRebalance } from './cli-rebalance.js';
 import { choiceArg, intArg, labelsArg, nodeIdArg, numberArg } from './cli-args.js';
 import type { Context } from './commands/context.js';
 import { ExitCode, OtlpctlError, UsageError } from './core/errors.js';
@@ -209,6 +211,8 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
   addLocate(program, act);
   addRing(program, act);
   addPartitions(program, act);
+  addRebalance(program, act);
+  addExpire(program, act);
 
   program
     .command('demo')
@@ -243,7 +247,7 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
 }
 
 // Commander's option bags are untyped; each action's flags are declared right above it.
-type Act = (build: (...a: never[]) => Action) => (this: Command, ...args: unknown[]) => Promise<void>;
+export type Act = (build: (...a: never[]) => Action) => (this: Command, ...args: unknown[]) => Promise<void>;
 
 function addNodes(program: Command, act: Act): void {
   const nodes = program.command('nodes').description('ring membership and locality');

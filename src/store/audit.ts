@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { currentHolder } from './lock.js';
+import type { Metadata } from './metadata.js';
+
+/**
+ * Audit records (`<prefix>/audit/<time>-<random>`): who ran what, when, why, with what result.
+ * Keys sort by time, so `etcdctl get --prefix /otlp/audit/` reads as a log.
+ */
+export interface AuditEntry {
+  command: string;
+  reason?: string;
+  result: 'ok' | 'partial' | 'failed' | 'interrupted' | 'refused';
+  /** Command-specific summary: counts, plan id, … */
+  details?: Record<string, unknown>;
+}
+
+export async function writeAudit(md: Metadata, entry: AuditEntry, clock: () => number): Promise<string> {
+  const at = new Date(clock()).toISOString();
+  const who = currentHolder(entry.command, clock);
+  const key = `${md.layout.auditPrefix}${at}-${randomBytes(4).toString('hex')}`;
+  await md.create(key, { at, user: who.holder, host: who.host, pid: who.pid, ...entry });
+  return key;
+}
