@@ -1,5 +1,6 @@
-import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type { ChalkInstance } from 'chalk';
+import type TableType from 'cli-table3';
 
 export { FORMATS, type Format } from './formats.js';
 
@@ -7,8 +8,24 @@ export interface Style {
   color: boolean;
 }
 
-export function palette(style: Style): ChalkInstance {
-  return new Chalk({ level: style.color ? 1 : 0 });
+// chalk and cli-table3 cost ~40 ms to load: only tables on a terminal need them, so they are
+// required on first use (Node ≥ 20.19 can require the ESM chalk) rather than imported up front.
+const require = createRequire(import.meta.url);
+
+export interface Palette {
+  bold(s: string): string;
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+}
+
+const PLAIN: Palette = { bold: (s) => s, green: (s) => s, red: (s) => s, yellow: (s) => s };
+let colored: ChalkInstance | undefined;
+
+export function palette(style: Style): Palette {
+  if (!style.color) return PLAIN;
+  colored ??= new (require('chalk') as typeof import('chalk')).Chalk({ level: 1 });
+  return colored;
 }
 
 /** Pretty JSON for one document; 64-bit hashes are already decimal strings in the data. */
@@ -31,6 +48,7 @@ export function table(
   style: Style,
 ): string {
   const c = palette(style);
+  const Table = require('cli-table3') as typeof TableType;
   const t = new Table({
     head: head.map((h) => c.bold(h)),
     style: { head: [], border: style.color ? ['grey'] : [] },

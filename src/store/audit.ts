@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import { currentHolder } from './lock.js';
 import type { Metadata } from './metadata.js';
 
@@ -17,7 +17,7 @@ export interface AuditEntry {
 export async function writeAudit(md: Metadata, entry: AuditEntry, clock: () => number): Promise<string> {
   const at = new Date(clock()).toISOString();
   const who = currentHolder(entry.command, clock);
-  const key = `${md.layout.auditPrefix}${at}-${randomBytes(4).toString('hex')}`;
+  const key = `${md.layout.auditPrefix}${at}-${randomHex(4)}`;
   await md.create(key, { at, user: who.holder, host: who.host, pid: who.pid, ...entry });
   return key;
 }

@@ -153,29 +153,36 @@ export class EtcdStore implements MetadataStore {
     if (!Number.isInteger(limit) || limit < 1)
       throw new UsageError(`page size: expected a positive integer, got ${limit}`);
     let revision = options.revision;
-    let from = Buffer.from(prefix);
-    const end = prefixEnd(from);
-    for (;;) {
-      const request = { key: from, range_end: end, limit, revision: revision ?? 0 };
-      let res;
-      try {
-        res = await this.call(`list ${prefix}`, 'read', (o) => this.client.kv.range(request, o));
-      } catch (err) {
-        // A page of big values can exceed gRPC's 4 MiB message limit: ask for fewer keys.
-        const tooBig =
-          err instanceof StoreError &&
-          /larger than max/.test(String((err.cause as Error | undefined)?.message));
-        if (tooBig && limit > 1) {
+    const end = prefixEnd(Buffer.from(prefix));
+    const fetchPage = async (from: Buffer) => {
+      for (;;) {
+        const request = { key: from, range_end: end, limit, revision: revision ?? 0 };
+        try {
+          return await this.call(`list ${prefix}`, 'read', (o) => this.client.kv.range(request, o));
+        } catch (err) {
+          // A page of big values can exceed gRPC's 4 MiB message limit: ask for fewer keys.
+          const tooBig =
+            err instanceof StoreError &&
+            /larger than max/.test(String((err.cause as Error | undefined)?.message));
+          if (!tooBig || limit <= 1) throw err;
           limit = Math.ceil(limit / 2);
-          continue;
         }
-        throw err;
       }
+    };
+    let pending = fetchPage(Buffer.from(prefix));
+    for (;;) {
+      const res = await pending;
       revision ||= Number(res.header.revision); // 0 asks for the current revision: pin that one too
       const last = res.kvs.at(-1);
+      const more = res.more && last !== undefined;
+      if (more) {
+        // Read ahead: the next page travels while the caller works on this one (at most two pages
+        // in memory). If the caller stops early, its failure is nobody's concern.
+        pending = fetchPage(Buffer.concat([last.key, Buffer.from([0])]));
+        pending.catch(() => undefined);
+      }
       if (res.kvs.length > 0) yield res.kvs.map(toKeyValue);
-      if (!res.more || !last) return;
-      from = Buffer.concat([last.key, Buffer.from([0])]);
+      if (!more) return;
     }
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import { dirname } from 'node:path';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { StoreError } from '../core/errors.js';
@@ -69,7 +69,7 @@ export class FileStore implements MetadataStore {
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
     const ttl = checkTtl(ttlSeconds);
-    const id = randomBytes(8).toString('hex');
+    const id = randomHex(8);
     await this.write((state, now) =>
       state.grantLease(id, { ttlSeconds: ttl, expiresAtMs: now + ttl * 1000 }),
     );

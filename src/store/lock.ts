@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { LockHeldError, StoreError, type LockHolder } from '../core/errors.js';
@@ -236,5 +236,5 @@ async function releaseFileLock(lockPath: string, token: string): Promise<void> {
   if (text === token) await unlink(lockPath).catch(() => undefined);
 }
 
-const nonce = () => randomBytes(4).toString('hex');
+const nonce = () => randomHex(4);
 const errno = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;

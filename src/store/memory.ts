@@ -1,6 +1,6 @@
 import { StoreError } from '../core/errors.js';
 import type { Compare, KeyValue, Lease, MetadataStore, Op, RangeOptions, TxnResult } from './contract.js';
-import { sortKeys } from './keys.js';
+import { compareKeys, sortKeys } from './keys.js';
 
 /** Like etcd, an empty store is at revision 1; the first write makes it 2. */
 export const INITIAL_REVISION = 1;
@@ -28,9 +28,24 @@ export interface LeaseRecord {
  * The key space with etcd's write semantics. `MemoryStore` keeps one; `FileStore` loads one from its
  * file, changes a copy and writes it back. Callers serialise writes.
  */
+/** Index of the first key ≥ `prefix` in etcd's byte order. */
+function lowerBound(keys: readonly string[], prefix: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(keys[mid]!, prefix) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class KvState {
   /** Bumped by every change, including lease changes that leave the revision alone. */
   changes = 0;
+  // Every key in etcd's order, rebuilt after a change: a listing is then a binary search, not a
+  // scan and sort of the whole key space (`locate --stdin` lists one time partition at a time).
+  private sorted: { changes: number; keys: string[] } | undefined;
 
   constructor(
     public revision = INITIAL_REVISION,
@@ -65,8 +80,10 @@ export class KvState {
       );
     }
     const keys: string[] = [];
-    for (const [key, rec] of this.kvs) if (key.startsWith(prefix) && this.visible(rec, now)) keys.push(key);
-    sortKeys(keys);
+    const all = this.sortedKeys();
+    for (let i = lowerBound(all, prefix); i < all.length && all[i]!.startsWith(prefix); i++) {
+      if (this.visible(this.kvs.get(all[i]!)!, now)) keys.push(all[i]!);
+    }
     const recs = keys.map((k) => this.kvs.get(k)!);
     const size = Math.max(1, Math.floor(options.pageSize ?? DEFAULT_PAGE_SIZE));
     for (let i = 0; i < keys.length; i += size) {
@@ -116,6 +133,13 @@ export class KvState {
 
   expireLeases(now: number): void {
     for (const [id, lease] of this.leases) if (lease.expiresAtMs <= now) this.revokeLease(id);
+  }
+
+  private sortedKeys(): string[] {
+    if (this.sorted?.changes !== this.changes || this.sorted.keys.length !== this.kvs.size) {
+      this.sorted = { changes: this.changes, keys: sortKeys([...this.kvs.keys()]) };
+    }
+    return this.sorted.keys;
   }
 
   private bump(rev: number): void {

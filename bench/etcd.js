@@ -1,0 +1,130 @@
+// Issue 3's figures on a real etcd: cold start of `locate --endpoints`, and `partitions stats` /
+// `partitions list` over 184,320 partitions against `etcdctl get --prefix -w json`.
+//
+//   npm run build && node bench/etcd.js [partitions, default 184320]
+import { BIN, fmt, median, timeCommand, timeProcess } from './lib.js';
+import { startEtcd } from './etcd-server.js';
+import { EtcdStore } from '../dist/store/etcd.js';
+import { resolveEtcdOptions } from '../dist/store/etcd-options.js';
+
+const PARTITIONS = Number(process.argv[2] ?? 184_320);
+const NODES = 100;
+const etcd = await startEtcd();
+const ep = etcd.endpoint;
+try {
+  const store = await EtcdStore.connect(resolveEtcdOptions({ endpoints: ep, commandTimeout: '60s' }, {}));
+  const config = {
+    granularity_hours: 1,
+    retention_days: 30,
+    hash_partitions: 256,
+    virtual_nodes: 150,
+    replication_factor: 3,
+    hash: 'xxh64',
+    placement: 'ring',
+    imbalance_threshold: 0.2,
+    max_concurrent_migrations: 3,
+  };
+  const ops = [{ type: 'put', key: '/otlp/config', value: JSON.stringify(config) }];
+  for (let i = 0; i < NODES; i++) {
+    const node_id = `node-${String(i + 1).padStart(3, '0')}`;
+    ops.push({
+      type: 'put',
+      key: `/otlp/nodes/${node_id}`,
+      value: JSON.stringify({
+        node_id,
+        location: { region: `r${i % 3}`, availability_zone: `z${i % 9}`, data_center: `dc${i % 18}` },
+        weight: 1,
+        state: 'Up',
+      }),
+    });
+  }
+  // Seed-format values: 30 days × 24 h × 256 buckets, chrono timestamps with nanoseconds.
+  const firstBucket = Math.floor(Date.now() / 3_600_000) - Math.ceil(PARTITIONS / 256);
+  for (let k = 0; k < PARTITIONS; k++) {
+    const bucket = firstBucket + Math.floor(k / 256);
+    const id = `partition_${bucket}_${String(k % 256).padStart(4, '0')}`;
+    const n = (k * 7) % NODES;
+    const nodes = [n, (n + 1) % NODES, (n + 2) % NODES].map((x) => `node-${String(x + 1).padStart(3, '0')}`);
+    const t = new Date(bucket * 3_600_000).toISOString().replace('.000Z', '.123456789Z');
+    ops.push({
+      type: 'put',
+      key: `/otlp/partitions/${id}`,
+      value: JSON.stringify({
+        partition_id: id,
+        nodes,
+        leader: nodes[0],
+        state: 'Active',
+        size_bytes: 1_000_000_000 + ((k * 2654435761) % 4_000_000_000),
+        record_count: 500_000 + (k % 1000),
+        created_at: t,
+        updated_at: t,
+      }),
+    });
+  }
+  const t0 = Date.now();
+  const batches = [];
+  for (let i = 0; i < ops.length; i += 128) batches.push(ops.slice(i, i + 128));
+  for (let i = 0; i < batches.length; i += 16)
+    await Promise.all(batches.slice(i, i + 16).map((b) => store.txn([], b)));
+  await store.close();
+  console.log(
+    `loaded ${fmt(PARTITIONS)} partitions and ${NODES} nodes into etcd in ${fmt((Date.now() - t0) / 1000, 1)} s`,
+  );
+
+  // Cold start: alternate runs so drift hits both sides alike.
+  const zero = [];
+  const locate = [];
+  const at = String(firstBucket * 3600 + 1800);
+  for (let i = 0; i < 9; i++) {
+    zero.push((await timeCommand(process.execPath, ['-e', '0'])).ms);
+    const r = await timeProcess([
+      BIN,
+      '--endpoints',
+      ep,
+      'locate',
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+      '--at',
+      at,
+      '-o',
+      'json',
+    ]);
+    if (r.code !== 0) throw new Error(`locate failed: ${r.stderr}`);
+    locate.push(r.ms);
+  }
+  const z = median(zero);
+  console.log(
+    `cold start: node -e 0 ${fmt(z, 1)} ms; otlpctl --endpoints … locate ${fmt(median(locate), 1)} ms → ${fmt(median(locate) / z, 2)}× (target ≤ 1.8×)`,
+  );
+
+  const etcdctl = [];
+  const stats = [];
+  const list = [];
+  for (let i = 0; i < 3; i++) {
+    etcdctl.push(
+      (
+        await timeCommand(
+          'etcdctl',
+          ['--endpoints', ep, 'get', '--prefix', '/otlp/partitions/', '-w', 'json'],
+          { env: { ETCDCTL_API: '3' } },
+        )
+      ).ms,
+    );
+    const s = await timeProcess([BIN, '--endpoints', ep, 'partitions', 'stats', '-o', 'json']);
+    if (s.code !== 0) throw new Error(`stats failed: ${s.stderr}`);
+    stats.push(s);
+    const l = await timeProcess([BIN, '--endpoints', ep, 'partitions', 'list', '-o', 'ndjson']);
+    if (l.code !== 0) throw new Error(`list failed: ${l.stderr}`);
+    list.push(l);
+  }
+  const e = median(etcdctl);
+  const sMs = median(stats.map((x) => x.ms));
+  console.log(`etcdctl get --prefix /otlp/partitions/ -w json: ${fmt(e)} ms (median of 3)`);
+  console.log(
+    `partitions stats: ${fmt(sMs)} ms → ${fmt(sMs / e, 2)}× etcdctl (target ≤ 1.0×); peak RSS ${fmt(Math.max(...stats.map((x) => x.rssMb)), 1)} MB (target ≤ 200)`,
+  );
+  console.log(
+    `partitions list -o ndjson: ${fmt(median(list.map((x) => x.ms)))} ms; peak RSS ${fmt(Math.max(...list.map((x) => x.rssMb)), 1)} MB (target ≤ 200)`,
+  );
+} finally {
+  etcd.stop();
+}

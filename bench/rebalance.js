@@ -1,0 +1,120 @@
+// `rebalance plan` in-process: planner time at 100 nodes × 184,320 partitions, and the bytes each
+// scenario moves against the lower bound Σ max(0, load − (1 + target)·mean) (issue 4's figures).
+//
+//   npm run build && node bench/rebalance.js
+//
+// Partitions: 30 days × 24 h × 256 trace partitions, 3 replicas placed by the seed's ring (xxh64,
+// 150 points per node), sizes lognormal around 2.5 GB (σ 0.6). Nodes in 3 zones.
+import { DEFAULT_CONFIG } from '../dist/core/config.js';
+import { PartitionLocator } from '../dist/core/locator.js';
+import { planRebalance } from '../dist/core/rebalance/index.js';
+import { fmt, median } from './lib.js';
+
+const NODES = 100;
+const PARTITIONS = 30 * 24 * 256;
+const META = { created_at: '2026-11-27T12:00:00Z', prefix: '/otlp', revision: 1, config_hash: 'x' };
+
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = mulberry32(7);
+const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+const lognormal = () => Math.round(2.5e9 * Math.exp(0.6 * gauss()));
+
+const nodeId = (i) => `node-${String(i).padStart(3, '0')}`;
+const zone = (i) => `zone-${i % 3}`;
+const nodes = (n, state = () => 'Up') =>
+  Array.from({ length: n }, (_, i) => ({ node_id: nodeId(i), state: state(i), zone: zone(i) }));
+
+/** Partitions placed by the ring over the first `ringNodes` nodes. */
+function ringPartitions(ringNodes) {
+  const infos = nodes(ringNodes).map((n) => ({
+    node_id: n.node_id,
+    weight: 1,
+    state: 'Up',
+    location: { region: '', availability_zone: n.zone, data_center: '' },
+  }));
+  const locator = new PartitionLocator({ ...DEFAULT_CONFIG }, infos);
+  const out = [];
+  for (let b = 0; b < PARTITIONS / 256; b++) {
+    for (let h = 0; h < 256; h++) {
+      const k = locator.located('traces', 490000 + b, h);
+      const size = lognormal();
+      out.push({
+        partition_id: k.partition_id,
+        nodes: k.ring_replicas,
+        leader: k.ring_replicas[0],
+        state: 'Active',
+        size_bytes: size,
+        mod_revision: out.length + 2,
+      });
+    }
+  }
+  return out;
+}
+
+/** Replicas spread evenly at random (distinct nodes), then node-000 made hot. */
+function hotNode() {
+  const out = [];
+  for (let i = 0; i < PARTITIONS; i++) {
+    const ns = new Set();
+    while (ns.size < 3) ns.add(nodeId(Math.floor(rand() * NODES)));
+    const list = [...ns];
+    if (i % 3 === 0 && !ns.has(nodeId(0))) list[2] = nodeId(0);
+    out.push({
+      partition_id: `partition_${490000 + (i >> 8)}_${String(i & 255).padStart(4, '0')}`,
+      nodes: list,
+      leader: list[0],
+      state: 'Active',
+      size_bytes: lognormal(),
+      mod_revision: i + 2,
+    });
+  }
+  return out;
+}
+
+const ring100 = ringPartitions(NODES);
+const scenarios = [
+  ['lognormal (ring placement)', { nodes: nodes(NODES), partitions: ring100 }],
+  ['20 new empty nodes (80 → 100)', { nodes: nodes(NODES), partitions: ringPartitions(80) }],
+  ['one hot node (≈ 2× the mean)', { nodes: nodes(NODES), partitions: hotNode() }],
+  ['5 draining nodes', { nodes: nodes(NODES, (i) => (i % 20 === 7 ? 'Draining' : 'Up')), partitions: ring100 }],
+];
+
+console.log(`rebalance plan, ${NODES} nodes × ${fmt(PARTITIONS)} partitions (3 replicas), target 5 %, threshold 20 %:`);
+const rows = [];
+for (const [name, cluster] of scenarios) {
+  const input = { ...cluster, imbalance_threshold: 0.2 };
+  for (const by of ['bytes', 'leader-bytes', 'partitions']) {
+    if (by !== 'bytes' && !name.startsWith('lognormal')) continue;
+    const times = [];
+    let plan;
+    for (let i = 0; i < 3; i++) {
+      const t = process.hrtime.bigint();
+      plan = planRebalance(input, { by, target: 0.05 }, META);
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    rows.push([
+      name,
+      by,
+      `${fmt(median(times))} ms`,
+      fmt(plan.moves.length),
+      `${fmt(plan.bytes_moved / 1e12, 2)} TB`,
+      `${fmt(plan.lower_bound_bytes / 1e12, 2)} TB`,
+      plan.lower_bound_bytes ? `${fmt(plan.bytes_moved / plan.lower_bound_bytes, 3)}×` : '-',
+      `${fmt(plan.skew_before * 100, 1)} %`,
+      `${fmt(plan.skew_after * 100, 1)} %`,
+    ]);
+  }
+}
+const head = ['scenario', 'by', 'plan time', 'moves', 'moved', 'lower bound', 'ratio', 'skew before', 'skew after'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+for (const r of [head, ...rows]) console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
+console.log('  (targets: plan time ≤ 2,000 ms; ratio ≤ 1.1×; skew after ≤ 5 %; `leader-bytes` moves leadership first, 0 bytes)');

@@ -1,0 +1,145 @@
+import type { LoadMeasure, PlanInput } from './types.js';
+
+/**
+ * The planner's working state: nodes and partitions as indexes into typed arrays, the current
+ * placement as the planner changes it, per-node loads, and the Up nodes kept sorted by load so the
+ * least-loaded receiver is found first. Ids sort, so index order is id order: ties break by id.
+ */
+
+export const UP = 0;
+export const DRAINING = 1;
+export const DOWN = 2;
+/** Named by a partition but not a stored node: never a source or a target. */
+export const UNKNOWN = 3;
+
+const KIND = { Up: UP, Draining: DRAINING, Down: DOWN } as const;
+
+export class Cluster {
+  readonly ids: string[];
+  readonly kind: Uint8Array;
+  readonly zone: Int32Array;
+  readonly load: Float64Array;
+  /** Partitions sorted by id; their replicas and leader as node indexes (leader -1: none). */
+  readonly pids: string[];
+  readonly reps: number[][];
+  readonly leader: Int32Array;
+  readonly size: Float64Array;
+  readonly active: Uint8Array;
+  readonly modRevision: Float64Array;
+  /** Partition indexes with a replica on each node, as read. */
+  readonly byNode: number[][];
+  /** Up nodes by (load, id); `pos` is each one's place in it. */
+  readonly order: number[];
+  private readonly pos: Int32Array;
+
+  constructor(
+    input: PlanInput,
+    readonly by: LoadMeasure,
+  ) {
+    const known = new Map(input.nodes.map((n) => [n.node_id, n]));
+    const all = new Set(known.keys());
+    for (const p of input.partitions) for (const n of p.nodes) all.add(n);
+    this.ids = [...all].sort();
+    const index = new Map(this.ids.map((id, i) => [id, i]));
+    const zones = new Map<string, number>();
+    this.kind = new Uint8Array(this.ids.length);
+    this.zone = new Int32Array(this.ids.length);
+    this.ids.forEach((id, i) => {
+      const n = known.get(id);
+      this.kind[i] = n ? KIND[n.state] : UNKNOWN;
+      const z = n?.zone ?? `\0${id}`;
+      if (!zones.has(z)) zones.set(z, zones.size);
+      this.zone[i] = zones.get(z)!;
+    });
+    const parts = [...input.partitions].sort((a, b) => cmp(a.partition_id, b.partition_id));
+    const count = parts.length;
+    this.pids = parts.map((p) => p.partition_id);
+    this.reps = parts.map((p) => [...new Set(p.nodes)].map((n) => index.get(n)!));
+    this.leader = new Int32Array(count);
+    this.size = new Float64Array(count);
+    this.active = new Uint8Array(count);
+    this.modRevision = new Float64Array(count);
+    this.byNode = this.ids.map(() => []);
+    parts.forEach((p, i) => {
+      this.leader[i] = p.nodes.includes(p.leader) ? index.get(p.leader)! : -1;
+      this.size[i] = p.size_bytes;
+      this.active[i] = p.state === 'Active' ? 1 : 0;
+      this.modRevision[i] = p.mod_revision;
+      for (const n of this.reps[i]!) this.byNode[n]!.push(i);
+    });
+    this.load = this.computeLoads();
+    this.order = this.ids.map((_, i) => i).filter((i) => this.kind[i] === UP);
+    this.order.sort((a, b) => this.load[a]! - this.load[b]! || a - b);
+    this.pos = new Int32Array(this.ids.length).fill(-1);
+    this.order.forEach((n, i) => (this.pos[n] = i));
+  }
+
+  /** Load a replica of partition `p` on node `n` contributes, in the unit of `by`. */
+  weight(p: number, n: number): number {
+    switch (this.by) {
+      case 'bytes':
+        return this.size[p]!;
+      case 'partitions':
+        return 1;
+      case 'leader-bytes':
+        return this.leader[p] === n ? this.size[p]! : 0;
+    }
+  }
+
+  /** Loads from the current placement (the planner also keeps them incrementally). */
+  computeLoads(): Float64Array {
+    const load = new Float64Array(this.ids.length);
+    this.reps.forEach((nodes, p) => {
+      for (const n of nodes) load[n]! += this.weight(p, n);
+    });
+    return load;
+  }
+
+  holds(p: number, n: number): boolean {
+    return this.reps[p]!.includes(n);
+  }
+
+  /** Replacing the replica on `from` by one on `to` keeps at least as many distinct zones. */
+  zoneOk(p: number, from: number, to: number): boolean {
+    const zs = this.reps[p]!.map((n) => this.zone[n]!);
+    const before = new Set(zs).size;
+    return new Set(zs.map((z, i) => (this.reps[p]![i] === from ? this.zone[to]! : z))).size >= before;
+  }
+
+  addLoad(n: number, delta: number): void {
+    if (delta === 0) return;
+    this.load[n]! += delta;
+    let i = this.pos[n]!;
+    if (i < 0) return; // not Up: not in the receiver order
+    const o = this.order;
+    const before = (a: number, b: number) =>
+      this.load[a]! < this.load[b]! || (this.load[a] === this.load[b] && a < b);
+    while (i > 0 && before(n, o[i - 1]!)) {
+      o[i] = o[i - 1]!;
+      this.pos[o[i]!] = i;
+      i--;
+    }
+    while (i < o.length - 1 && before(o[i + 1]!, n)) {
+      o[i] = o[i + 1]!;
+      this.pos[o[i]!] = i;
+      i++;
+    }
+    o[i] = n;
+    this.pos[n] = i;
+  }
+
+  /**
+   * The least-loaded Up node that can take the replica of `p` on `from`: holds none of `p`, keeps the
+   * replicas' zones apart (unless `anyZone`), and stays within `limit` (unless Infinity). -1: none.
+   */
+  receiver(p: number, from: number, w: number, limit: number, anyZone = false): number {
+    for (const r of this.order) {
+      if (this.load[r]! + w > limit) break; // sorted by load: no later node has more room
+      if (r === from || this.holds(p, r)) continue;
+      if (anyZone || this.zoneOk(p, from, r)) return r;
+    }
+    return -1;
+  }
+}
+
+export const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
