@@ -7,14 +7,24 @@ import type { RebalancePlan } from './types.js';
  */
 
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i ? ',' : ''}${canonicalJson(value[i] ?? null)}`;
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? 'null';
+  return `{${members(value as Record<string, unknown>).join(',')}}`;
+}
+
+/** `"key":value` for each defined member, keys in code-unit order (as Array.prototype.sort). */
+function members(obj: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(obj).sort()) {
+    const v = obj[k];
+    if (v !== undefined) out.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+  }
+  return out;
 }
 
 const encoder = new TextEncoder();
@@ -37,8 +47,13 @@ export function configHash(config: object): string {
 /** Gives a plan its id (creation time + content hash, so two plans never share one) and checksum. */
 export function finishPlan(body: Omit<RebalancePlan, 'checksum'>): RebalancePlan {
   const stamp = body.created_at.replace(/[-:]/g, '').replace(/\.\d+/, '');
-  const id = `${stamp}-${hashHex(canonicalJson({ ...body, id: undefined })).slice(0, 8)}`;
+  // Serialized once: the id hashes the content without an id, the checksum the content with it.
+  const parts = members({ ...body, id: '\0' });
+  const at = parts.indexOf('"id":"\\u0000"');
+  const id = `${stamp}-${hashHex(`{${parts.filter((_, i) => i !== at).join(',')}}`).slice(0, 8)}`;
+  parts[at] = `"id":${JSON.stringify(id)}`;
   const plan = { ...body, id };
+  const checksum = `xxh64:${hashHex(`{${parts.join(',')}}`)}`;
   // Field order as PRODUCT.md §9 lists it, extras before the checksum.
   return {
     version: plan.version,
@@ -60,6 +75,6 @@ export function finishPlan(body: Omit<RebalancePlan, 'checksum'>): RebalancePlan
     load_moved: plan.load_moved,
     lower_bound_load: plan.lower_bound_load,
     notes: plan.notes,
-    checksum: planChecksum(plan),
+    checksum,
   };
 }

@@ -106,7 +106,9 @@ export class Greedy {
         (led ? c.leader[p] === n : c.weight(p, n) > 0),
     );
     // By load, then bytes (for `partitions`: the smallest partitions first), then id.
-    return ps.sort((a, b) => c.weight(a, n) - c.weight(b, n) || c.size[a]! - c.size[b]! || a - b);
+    const keyed = ps.map((p) => ({ p, w: c.weight(p, n), s: c.size[p]! }));
+    keyed.sort((a, b) => a.w - b.w || a.s - b.s || a.p - b.p);
+    return keyed.map((k) => k.p);
   }
 
   private shedLeadership(n: number): void {
