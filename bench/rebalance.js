@@ -85,10 +85,15 @@ const scenarios = [
   ['lognormal (ring placement)', { nodes: nodes(NODES), partitions: ring100 }],
   ['20 new empty nodes (80 → 100)', { nodes: nodes(NODES), partitions: ringPartitions(80) }],
   ['one hot node (≈ 2× the mean)', { nodes: nodes(NODES), partitions: hotNode() }],
-  ['5 draining nodes', { nodes: nodes(NODES, (i) => (i % 20 === 7 ? 'Draining' : 'Up')), partitions: ring100 }],
+  [
+    '5 draining nodes',
+    { nodes: nodes(NODES, (i) => (i % 20 === 7 ? 'Draining' : 'Up')), partitions: ring100 },
+  ],
 ];
 
-console.log(`rebalance plan, ${NODES} nodes × ${fmt(PARTITIONS)} partitions (3 replicas), target 5 %, threshold 20 %:`);
+console.log(
+  `rebalance plan, ${NODES} nodes × ${fmt(PARTITIONS)} partitions (3 replicas), target 5 %, threshold 20 %:`,
+);
 const rows = [];
 for (const [name, cluster] of scenarios) {
   const input = { ...cluster, imbalance_threshold: 0.2 };
@@ -114,7 +119,19 @@ for (const [name, cluster] of scenarios) {
     ]);
   }
 }
-const head = ['scenario', 'by', 'plan time', 'moves', 'moved', 'lower bound', 'ratio', 'skew before', 'skew after'];
+const head = [
+  'scenario',
+  'by',
+  'plan time',
+  'moves',
+  'moved',
+  'lower bound',
+  'ratio',
+  'skew before',
+  'skew after',
+];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 for (const r of [head, ...rows]) console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
-console.log('  (targets: plan time ≤ 2,000 ms; ratio ≤ 1.1×; skew after ≤ 5 %; `leader-bytes` moves leadership first, 0 bytes)');
+console.log(
+  '  (targets: plan time ≤ 2,000 ms; ratio ≤ 1.1×; skew after ≤ 5 %; `leader-bytes` moves leadership first, 0 bytes)',
+);

@@ -22,6 +22,7 @@ export interface Io {
   stderr: Writable & { isTTY?: boolean };
   stdin: Readable;
   stdinFd?: number;
+  stdoutFd?: number;
   env: Record<string, string | undefined>;
   clock: () => number;
 }
@@ -56,6 +57,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
       stderr: io.stderr,
       stdin: io.stdin,
       stdinFd: io.stdinFd,
+      stdoutFd: io.stdoutFd,
     };
     code = await action(ctx);
   });
@@ -81,6 +83,8 @@ function report(err: unknown, io: Io, debug: boolean): ExitCode {
     }
     return ExitCode.Usage;
   }
+  // The reader of our output went away (`| head`): not an error of ours, and nothing to say.
+  if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return ExitCode.Ok;
   const known = err instanceof OtlpctlError;
   const message = err instanceof Error ? err.message : String(err);
   io.stderr.write(`otlpctl: ${known ? '' : 'internal error: '}${message.split('\n')[0]}\n`);
@@ -585,6 +589,7 @@ export async function main(argv: string[]): Promise<void> {
       return process.stdin;
     },
     stdinFd: 0,
+    stdoutFd: 1,
     env: process.env,
     clock: Date.now,
   });

@@ -27,6 +27,8 @@ export interface Context {
    * the stream.
    */
   stdinFd?: number;
+  /** Likewise stdout's descriptor: `locate --stdin` then writes it directly, reusing one buffer. */
+  stdoutFd?: number;
 }
 
 export async function openMetadata(ctx: Context): Promise<Metadata> {

@@ -154,7 +154,16 @@ export class LineWriter {
 
   /** Time to hand the buffer to stdout: another line might not fit. */
   get full(): boolean {
-    return this.pos > CHUNK - ROOM;
+    return this.pos > CHUNK - 2 * ROOM; // so the next line never has to grow the buffer
+  }
+
+  /** The bytes written since the last reset, valid until the next write (for a synchronous sink). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  reset(): void {
+    this.pos = 0;
   }
 
   /** What has been written since the last take, as its own buffer (safe to hand to a stream). */

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { ExitCode, UsageError } from '../core/errors.js';
 import type { PartitionMetadata } from '../core/model.js';
 import { formatPartitionId } from '../core/partition-id.js';
@@ -61,9 +61,16 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
   };
 
   const flush = async () => {
+    if (ctx.stdoutFd !== undefined) {
+      await writeAll(ctx.stdoutFd, out.view());
+      out.reset();
+      return;
+    }
     const chunk = out.take();
     if (chunk && !ctx.stdout.write(chunk)) await once(ctx.stdout, 'drain');
   };
+  const writeText = (text: string) =>
+    ctx.stdoutFd === undefined ? ctx.stdout.write(text) : writeAll(ctx.stdoutFd, Buffer.from(text));
 
   /** Answers every complete line of `buf`; returns the unfinished tail. */
   const consume = async (buf: Buffer): Promise<Buffer | undefined> => {
@@ -109,7 +116,7 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
     return pos < buf.length ? buf.subarray(pos) : undefined;
   };
 
-  ctx.stdout.write(layout.open);
+  await writeText(layout.open);
   let tail: Buffer | undefined;
   if (ctx.stdinFd === undefined) {
     for await (const chunk of ctx.stdin as AsyncIterable<Buffer>) {
@@ -131,7 +138,7 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
   }
   // A last line without a newline is still a line.
   if (tail) await consume(Buffer.concat([tail, Buffer.from('\n')]));
-  ctx.stdout.write(out.close());
+  await writeText(out.close());
   return bad > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
 
@@ -148,6 +155,19 @@ async function readBlock(fd: number, block: Buffer, offset: number): Promise<num
       if (code !== 'EAGAIN') throw err;
       // A non-blocking stdin with nothing to read yet: wait a little rather than spin.
       await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+}
+
+/** Writes all of `bytes` to a descriptor, waiting out a non-blocking pipe that is full. */
+async function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }
 }

@@ -26,7 +26,7 @@ export class Cluster {
   readonly size: Float64Array;
   readonly active: Uint8Array;
   readonly modRevision: Float64Array;
-  /** Partition indexes with a replica on each node, as read. */
+  /** Partition indexes with a replica on each node, as read, by (size, id). */
   readonly byNode: number[][];
   /** Up nodes by (load, id); `pos` is each one's place in it. */
   readonly order: number[];
@@ -51,22 +51,35 @@ export class Cluster {
       if (!zones.has(z)) zones.set(z, zones.size);
       this.zone[i] = zones.get(z)!;
     });
-    const parts = [...input.partitions].sort((a, b) => cmp(a.partition_id, b.partition_id));
+    let parts = input.partitions;
+    // A store lists keys in order: sort only when the caller did not.
+    if (!parts.every((p, i) => i === 0 || parts[i - 1]!.partition_id < p.partition_id))
+      parts = [...parts].sort((a, b) => cmp(a.partition_id, b.partition_id));
     const count = parts.length;
     this.pids = parts.map((p) => p.partition_id);
-    this.reps = parts.map((p) => [...new Set(p.nodes)].map((n) => index.get(n)!));
+    this.reps = parts.map((p) => {
+      const reps: number[] = [];
+      for (const n of p.nodes) {
+        const i = index.get(n)!;
+        if (!reps.includes(i)) reps.push(i);
+      }
+      return reps;
+    });
     this.leader = new Int32Array(count);
     this.size = new Float64Array(count);
     this.active = new Uint8Array(count);
     this.modRevision = new Float64Array(count);
-    this.byNode = this.ids.map(() => []);
     parts.forEach((p, i) => {
       this.leader[i] = p.nodes.includes(p.leader) ? index.get(p.leader)! : -1;
       this.size[i] = p.size_bytes;
       this.active[i] = p.state === 'Active' ? 1 : 0;
       this.modRevision[i] = p.mod_revision;
-      for (const n of this.reps[i]!) this.byNode[n]!.push(i);
     });
+    // Each node's partitions by (size, id): the order the planner picks candidates in.
+    const bySize = Array.from({ length: count }, (_, i) => i);
+    bySize.sort((a, b) => this.size[a]! - this.size[b]! || a - b);
+    this.byNode = this.ids.map(() => []);
+    for (const p of bySize) for (const n of this.reps[p]!) this.byNode[n]!.push(p);
     this.load = this.computeLoads();
     this.order = this.ids.map((_, i) => i).filter((i) => this.kind[i] === UP);
     this.order.sort((a, b) => this.load[a]! - this.load[b]! || a - b);

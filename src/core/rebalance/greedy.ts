@@ -33,7 +33,8 @@ export class Greedy {
   capped = 0;
   zoneCompromises = 0;
   readonly undrainable: string[] = [];
-  private readonly movedInto = new Set<number>();
+  /** Per partition, the replica slots a move filled (not moved again: no chains A → B → C). */
+  private readonly movedInto: Uint32Array;
   private readonly eps: number;
 
   constructor(
@@ -43,6 +44,7 @@ export class Greedy {
     readonly limit: number,
   ) {
     this.eps = Math.max(1e-9, limit * 1e-12);
+    this.movedInto = new Uint32Array(c.pids.length);
   }
 
   run(): void {
@@ -95,20 +97,14 @@ export class Greedy {
     }
   }
 
+  /** `n`'s movable partitions (led by it, with `led`), by (load, size, id): byNode's order. */
   private candidates(n: number, led: boolean): number[] {
     const { c } = this;
-    const key = c.ids.length;
-    const ps = c.byNode[n]!.filter(
-      (p) =>
-        c.active[p] &&
-        c.holds(p, n) &&
-        !this.movedInto.has(p * key + n) &&
-        (led ? c.leader[p] === n : c.weight(p, n) > 0),
-    );
-    // By load, then bytes (for `partitions`: the smallest partitions first), then id.
-    const keyed = ps.map((p) => ({ p, w: c.weight(p, n), s: c.size[p]! }));
-    keyed.sort((a, b) => a.w - b.w || a.s - b.s || a.p - b.p);
-    return keyed.map((k) => k.p);
+    return c.byNode[n]!.filter((p) => {
+      if (!c.active[p] || (led ? c.leader[p] !== n : c.weight(p, n) === 0)) return false;
+      const slot = c.reps[p]!.indexOf(n);
+      return slot >= 0 && !(slot < 32 && (this.movedInto[p]! >>> slot) & 1);
+    });
   }
 
   private shedLeadership(n: number): void {
@@ -139,12 +135,13 @@ export class Greedy {
   /** Moves candidates off `n` until it is within the limit; `tryMove` moves one if it can. */
   private shed(n: number, cands: number[], tryMove: (p: number) => boolean): void {
     const { c } = this;
-    while (cands.length > 0) {
+    const taken = new Skips(cands.length);
+    for (;;) {
       const e = this.excess(n);
       if (e === 0) return;
       let start = 0;
       if (c.by !== 'partitions') {
-        // The last candidate whose load does not exceed the excess.
+        // The last candidate whose load does not exceed the excess (taken ones keep their place).
         let lo = 0;
         let hi = cands.length;
         while (lo < hi) {
@@ -154,18 +151,21 @@ export class Greedy {
         }
         start = lo - 1;
       }
-      const hit = this.scan(cands, start, tryMove);
+      const hit = this.scan(cands, start, taken, tryMove);
       if (hit < 0) return;
-      cands.splice(hit, 1);
+      taken.remove(hit);
     }
   }
 
-  private scan(cands: number[], start: number, tryMove: (p: number) => boolean): number {
+  /** From `start` down (the best fit first), then up; at most SCAN candidates each way. */
+  private scan(cands: number[], start: number, taken: Skips, tryMove: (p: number) => boolean): number {
     if (this.c.by !== 'partitions') {
-      for (let i = start; i >= 0 && i > start - SCAN; i--) if (tryMove(cands[i]!)) return i;
+      let i = taken.below(start);
+      for (let k = 0; i >= 0 && k < SCAN; k++, i = taken.below(i - 1)) if (tryMove(cands[i]!)) return i;
     }
-    const from = this.c.by === 'partitions' ? 0 : start + 1;
-    for (let i = from; i < cands.length && i < from + SCAN; i++) if (tryMove(cands[i]!)) return i;
+    let i = taken.above(this.c.by === 'partitions' ? 0 : start + 1);
+    for (let k = 0; i < cands.length && k < SCAN; k++, i = taken.above(i + 1))
+      if (tryMove(cands[i]!)) return i;
     return -1;
   }
 
@@ -183,12 +183,13 @@ export class Greedy {
     const { c } = this;
     const w = c.weight(p, from);
     const reps = c.reps[p]!;
-    reps[reps.indexOf(from)] = to;
+    const slot = reps.indexOf(from);
+    reps[slot] = to;
+    if (slot < 32) this.movedInto[p]! |= 1 << slot;
     const leaderChange = c.leader[p] === from;
     if (leaderChange) c.leader[p] = to;
     c.addLoad(from, -w);
     c.addLoad(to, w);
-    this.movedInto.add(p * c.ids.length + to);
     this.record({ p, kind: 'replica', from, to, bytes: c.size[p]!, w, leaderChange, live: true });
   }
 
@@ -211,8 +212,9 @@ export class Greedy {
     const { c } = this;
     if (s.kind === 'replica') {
       const reps = c.reps[s.p]!;
-      reps[reps.indexOf(s.to)] = s.from;
-      this.movedInto.delete(s.p * c.ids.length + s.to);
+      const slot = reps.indexOf(s.to);
+      reps[slot] = s.from;
+      if (slot < 32) this.movedInto[s.p]! &= ~(1 << slot);
     }
     if (s.leaderChange) c.leader[s.p] = s.from;
     c.addLoad(s.to, -s.w);
@@ -220,5 +222,43 @@ export class Greedy {
     s.live = false;
     this.moves--;
     this.bytes -= s.bytes;
+  }
+}
+
+/** Positions taken out of a sorted list, skipped in O(α) each way (union-find with path halving). */
+class Skips {
+  private readonly down: Int32Array;
+  private readonly up: Int32Array;
+
+  constructor(private readonly length: number) {
+    this.down = Int32Array.from({ length }, (_, i) => i);
+    this.up = Int32Array.from({ length }, (_, i) => i);
+  }
+
+  remove(i: number): void {
+    this.down[i] = i - 1;
+    this.up[i] = i + 1;
+  }
+
+  /** The largest position ≤ i still in, or -1. */
+  below(i: number): number {
+    const d = this.down;
+    while (i >= 0 && d[i] !== i) {
+      const next = d[i]!;
+      if (next >= 0) d[i] = d[next]!;
+      i = next;
+    }
+    return i;
+  }
+
+  /** The smallest position ≥ i still in, or length. */
+  above(i: number): number {
+    const u = this.up;
+    while (i < this.length && u[i] !== i) {
+      const next = u[i]!;
+      if (next < this.length) u[i] = u[next]!;
+      i = next;
+    }
+    return i;
   }
 }
