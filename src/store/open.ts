@@ -1,17 +1,10 @@
 import { UsageError } from '../core/errors.js';
 import type { MetadataStore } from './contract.js';
+import type { EtcdFlags } from './etcd-options.js';
 
 /** Store flags and environment as etcdctl users expect them (PRODUCT.md §3.1). */
-export interface StoreFlags {
+export interface StoreFlags extends EtcdFlags {
   file?: string;
-  endpoints?: string;
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  user?: string;
-  password?: string;
-  dialTimeout?: string;
-  commandTimeout?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -35,7 +28,7 @@ export async function openStore(flags: StoreFlags, env: Env): Promise<MetadataSt
       import('./etcd.js'),
       import('./etcd-options.js'),
     ]);
-    return EtcdStore.connect(resolveEtcdOptions({ ...flags, endpoints }, env));
+    return EtcdStore.connect(resolveEtcdOptions(flags, env));
   }
   throw new UsageError(
     'no metadata store configured: use --file PATH (or OTLPCTL_FILE) for the embedded store, ' +
