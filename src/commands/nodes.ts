@@ -2,7 +2,7 @@ import { ExitCode, PreconditionError, UsageError } from '../core/errors.js';
 import { PartitionLocator } from '../core/locator.js';
 import type { NodeInfo, NodeLocation, NodeState } from '../core/model.js';
 import { renderNode, renderNodes } from '../render/nodes.js';
-import type { Metadata, Stored } from '../store/metadata.js';
+import { partitionPages, type Metadata, type Stored } from '../store/metadata.js';
 import { openMetadata, print, type Context } from './context.js';
 
 /** Ring membership and locality: `nodes list|show|add|remove|set-state|set-location`. */
@@ -112,8 +112,10 @@ export async function nodesRemove(nodeId: string, force: boolean, ctx: Context):
   const md = await openMetadata(ctx);
   const stored = await mustGet(md, nodeId);
   let referencing = 0;
-  for await (const page of md.store.range(md.layout.partitionsPrefix)) {
-    for (const kv of page) if (kv.value.includes(JSON.stringify(nodeId))) referencing++;
+  for await (const page of partitionPages(md)) {
+    for (const e of page) {
+      if (e.ok && (e.stored.record.nodes.includes(nodeId) || e.stored.record.leader === nodeId)) referencing++;
+    }
   }
   if (referencing > 0 && !force) {
     throw new PreconditionError(

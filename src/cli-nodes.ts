@@ -1,0 +1,102 @@
+import { Option, type Command } from 'commander';
+import { choiceArg, intArg, nodeIdArg, numberArg } from './cli-args.js';
+import { NODE_STATES } from './core/model.js';
+import type { Act } from './cli.js';
+
+/** Commander wiring of `nodes` and `ring`. */
+export function addNodes(program: Command, act: Act): void {
+  const nodes = program.command('nodes').description('ring membership and locality');
+  nodes
+    .command('list')
+    .description('list nodes')
+    .action(act(() => async (ctx) => (await import('./commands/nodes.js')).nodesList(ctx)));
+  nodes
+    .command('show')
+    .description('one node, with its ring points and share of the hash space')
+    .argument('<node-id>', 'node id', nodeIdArg)
+    .action(act((id: string) => async (ctx) => (await import('./commands/nodes.js')).nodesShow(id, ctx)));
+  nodes
+    .command('add')
+    .description('add a node to the ring')
+    .argument('<node-id>', 'node id', nodeIdArg)
+    .option('--region <r>', 'region')
+    .option('--zone <z>', 'availability zone')
+    .option('--dc <d>', 'data center')
+    .addOption(
+      new Option('--weight <w>', 'ring weight (points = virtual_nodes × weight)').argParser(
+        numberArg('--weight', 0, 100),
+      ),
+    )
+    .option('--address <a>', 'address, e.g. 10.0.0.7:4317')
+    .addOption(
+      new Option('--state <s>', 'Up, Down or Draining (default Up)').argParser(
+        choiceArg('--state', NODE_STATES),
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ otlpctl nodes add node-13 --region eu-west-1 --zone eu-west-1a --dc dc-7',
+    )
+    .action(
+      act(
+        (id: string, o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesAdd({ nodeId: id, ...o }, ctx),
+      ),
+    );
+  nodes
+    .command('remove')
+    .description('remove a node (refused while partitions still name it, unless --force)')
+    .argument('<node-id>', 'node id', nodeIdArg)
+    .option('--force', 'remove even though partitions still name it', false)
+    .action(
+      act(
+        (id: string, o: { force: boolean }) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesRemove(id, o.force, ctx),
+      ),
+    );
+  nodes
+    .command('set-state')
+    .description('mark a node Up, Down or Draining')
+    .argument('<node-id>', 'node id', nodeIdArg)
+    .argument('<state>', 'Up|Down|Draining', choiceArg('state', NODE_STATES))
+    .action(
+      act(
+        (id: string, state: (typeof NODE_STATES)[number]) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesSetState(id, state, ctx),
+      ),
+    );
+  nodes
+    .command('set-location')
+    .description("change a node's region, zone or data center")
+    .argument('<node-id>', 'node id', nodeIdArg)
+    .option('--region <r>', 'region')
+    .option('--zone <z>', 'availability zone')
+    .option('--dc <d>', 'data center')
+    .action(
+      act(
+        (id: string, o: { region?: string; zone?: string; dc?: string }) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesSetLocation(id, o, ctx),
+      ),
+    );
+}
+
+export function addRing(program: Command, act: Act): void {
+  program
+    .command('ring')
+    .description('ring points, ownership, partitions per node and skew; simulate adding or removing nodes')
+    .option('--at <time>', 'end of the window of partitions counted (default now)')
+    .addOption(
+      new Option('--hours <n>', 'hours of partitions counted (default the retention window)').argParser(
+        intArg('--hours', 1, 24 * 3660),
+      ),
+    )
+    .option('--simulate-add <node...>', 'nodes to add (same weight 1, no location)')
+    .option('--simulate-remove <node...>', 'nodes to remove')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl ring\n  $ otlpctl ring --simulate-add node-13 node-14 -o json',
+    )
+    .action(
+      act((o: Record<string, never>) => async (ctx) => (await import('./commands/ring.js')).ring(o, ctx)),
+    );
+}

@@ -1,0 +1,125 @@
+import { Option, type Command } from 'commander';
+import { choiceArg, intArg, nodeIdArg } from './cli-args.js';
+import { PARTITION_STATES } from './core/model.js';
+import type { Act } from './cli.js';
+
+/** Commander wiring of `partitions`, `doctor` and `failover`. */
+export function addPartitions(program: Command, act: Act): void {
+  const partitions = program
+    .command('partitions')
+    .description('partition metadata: list, show, stats, register, set-state');
+  partitions
+    .command('list')
+    .description('stream stored partitions, filtered')
+    .addOption(
+      new Option('--state <state>', 'Active|Rebalancing|Migrating|ReadOnly').argParser(
+        choiceArg('--state', PARTITION_STATES),
+      ),
+    )
+    .addOption(
+      new Option('--node <node>', 'partitions with a replica (or the leader) on this node').argParser(
+        nodeIdArg,
+      ),
+    )
+    .addOption(
+      new Option('--signal <signal>', 'traces, metrics or logs').argParser(
+        choiceArg('--signal', ['traces', 'metrics', 'logs'] as const),
+      ),
+    )
+    .option('--from-time <time>', 'time partitions ending after this')
+    .option('--to-time <time>', 'time partitions starting before this')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl partitions list --state Migrating\n  $ otlpctl partitions list --node node-05 --from-time now-6h -o ndjson',
+    )
+    .action(
+      act(
+        (o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/partitions.js')).partitionsList(o, ctx),
+      ),
+    );
+  partitions
+    .command('show')
+    .description("one partition's stored metadata, with its ring placement")
+    .argument('<partition-id>', 'e.g. partition_498836_0058')
+    .action(
+      act((id: string) => async (ctx) => (await import('./commands/partitions.js')).partitionsShow(id, ctx)),
+    );
+  partitions
+    .command('stats')
+    .description('per node bytes, records, partitions, leaders; skew')
+    .addOption(
+      new Option(
+        '--by <measure>',
+        'load for the skew: bytes (all replicas), leader-bytes, partitions',
+      ).argParser(choiceArg('--by', ['bytes', 'leader-bytes', 'partitions'] as const)),
+    )
+    .action(
+      act(
+        (o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/partition-stats.js')).partitionsStats(o, ctx),
+      ),
+    );
+  partitions
+    .command('register')
+    .description("record a partition's placement (re-registering keeps sizes, counts and unknown fields)")
+    .argument('<partition-id>', 'e.g. partition_498836_0058')
+    .addOption(
+      new Option('--nodes <a,b,c>', "replicas (default: the ring's)").argParser((v: string) =>
+        v.split(',').map((x) => nodeIdArg(x.trim())),
+      ),
+    )
+    .addOption(new Option('--leader <node>', 'leader (default: the first replica)').argParser(nodeIdArg))
+    .addOption(
+      new Option('--size-bytes <n>', 'size').argParser(intArg('--size-bytes', 0, Number.MAX_SAFE_INTEGER)),
+    )
+    .addOption(
+      new Option('--record-count <n>', 'records').argParser(
+        intArg('--record-count', 0, Number.MAX_SAFE_INTEGER),
+      ),
+    )
+    .addOption(
+      new Option('--state <state>', 'Active|Rebalancing|Migrating|ReadOnly').argParser(
+        choiceArg('--state', PARTITION_STATES),
+      ),
+    )
+    .action(
+      act(
+        (id: string, o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/partitions.js')).partitionsRegister({ ...o, partitionId: id }, ctx),
+      ),
+    );
+  partitions
+    .command('set-state')
+    .description("change a partition's state (compare-and-swap; other fields kept)")
+    .argument('<partition-id>', 'e.g. partition_498836_0058')
+    .argument('<state>', 'Active|Rebalancing|Migrating|ReadOnly', choiceArg('state', PARTITION_STATES))
+    .action(
+      act(
+        (id: string, state: (typeof PARTITION_STATES)[number]) => async (ctx) =>
+          (await import('./commands/partitions.js')).partitionsSetState(id, state, ctx),
+      ),
+    );
+  program
+    .command('doctor')
+    .description('check partitions, nodes and config; exit 1 when anything is wrong')
+    .option('--stuck-after <dur>', 'a Migrating partition older than this is stuck (default 1h)')
+    .addHelpText('after', '\nExample:\n  $ otlpctl doctor -o json | jq .counts')
+    .action(
+      act(
+        (o: { stuckAfter?: string }) => async (ctx) => (await import('./commands/doctor.js')).doctor(o, ctx),
+      ),
+    );
+  program
+    .command('failover')
+    .description('mark a node Down and move leadership of its partitions to the best healthy replica')
+    .argument('<node-id>', 'the failed node', nodeIdArg)
+    .option('--dry-run', 'show what would change; change nothing', false)
+    .addHelpText('after', '\nExamples:\n  $ otlpctl failover node-05 --dry-run\n  $ otlpctl failover node-05')
+    .action(
+      act(
+        (id: string, o: { dryRun: boolean }) => async (ctx) =>
+          (await import('./commands/failover.js')).failover(id, o, ctx),
+      ),
+    );
+}
