@@ -20,6 +20,7 @@ import { note, type Context } from './context.js';
 
 // etcd's default --max-txn-ops (128) bounds compares as well as operations: 127 partitions + the lock.
 export const BATCH = 127;
+const IN_FLIGHT = 8;
 const RETRIES = 5;
 
 export interface DeleteOutcome {
@@ -37,7 +38,6 @@ export async function deleteCandidates(
   selection: ExpirySelection,
   { progress, interrupt }: { progress: Progress; interrupt: Interrupt | undefined },
 ): Promise<DeleteOutcome> {
-  const store = md.store;
   const out: DeleteOutcome = {
     totals: new ExpireTotals(),
     skipped: [],
@@ -46,36 +46,52 @@ export async function deleteCandidates(
     notAttempted: 0,
   };
   const all = selection.candidates;
-  const keyOf = (id: string) => md.layout.partition(id);
-  for (let i = 0; i < all.length; i += BATCH) {
-    if (interrupt?.requested) {
-      out.stopped = 'interrupted';
-      out.notAttempted = all.length - i;
-      break;
-    }
-    progress.text(`deleting: ${out.totals.count} of ${all.length}`);
-    const batch = all.slice(i, i + BATCH);
-    const compares: Compare[] = batch.map((c) => ({
-      key: keyOf(c.partition_id),
-      target: 'mod',
-      modRevision: c.modRevision,
-    }));
-    const ops: Op[] = batch.map((c) => ({ type: 'delete', key: keyOf(c.partition_id) }));
-    const r = await store.txn([...compares, lock.ownership], ops);
-    if (r.succeeded) {
-      for (const c of batch) out.totals.add(c);
-      continue;
-    }
-    for (let j = 0; j < batch.length; j++) {
-      const lost = j === 0 ? !(await stillHeld(store, lock)) : false;
-      if (lost || (await retryOne(md, lock, selection, batch[j]!, out)) === 'lock lost') {
+  let next = 0;
+  // Several batches in flight: etcd commits concurrent proposals together (one fsync for several).
+  const worker = async () => {
+    while (next < all.length && !out.stopped) {
+      if (interrupt?.requested) {
+        out.stopped = 'interrupted';
+        break;
+      }
+      const batch = all.slice(next, (next += BATCH));
+      progress.text(`deleting: ${out.totals.count} of ${all.length}`);
+      const left = await deleteBatch(md, lock, selection, batch, out);
+      if (left > 0) {
         out.stopped = 'lock lost';
-        out.notAttempted = all.length - i - j;
-        return out;
+        out.notAttempted += left;
       }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  out.notAttempted += all.length - Math.min(next, all.length);
   return out;
+}
+
+/** One guarded transaction, else partition by partition; resolves to how many were left for a lost lock. */
+async function deleteBatch(
+  md: Metadata,
+  lock: HeldLock,
+  selection: ExpirySelection,
+  batch: ExpireCandidate[],
+  out: DeleteOutcome,
+): Promise<number> {
+  const keys = batch.map((c) => md.layout.partition(c.partition_id));
+  const compares = batch.map((c, i): Compare => ({
+    key: keys[i]!,
+    target: 'mod',
+    modRevision: c.modRevision,
+  }));
+  const ops = keys.map((key): Op => ({ type: 'delete', key }));
+  if ((await md.store.txn([...compares, lock.ownership], ops)).succeeded) {
+    for (const c of batch) out.totals.add(c);
+    return 0;
+  }
+  if (!(await stillHeld(md.store, lock))) return batch.length;
+  for (let j = 0; j < batch.length; j++) {
+    if ((await retryOne(md, lock, selection, batch[j]!, out)) === 'lock lost') return batch.length - j;
+  }
+  return 0;
 }
 
 /** Re-reads one partition that lost its compare and decides again: never a delete of what changed unseen. */
@@ -138,7 +154,7 @@ export interface Interrupt {
 }
 
 /**
- * Ctrl-C (or SIGTERM) asks the run to stop after the transaction in flight, so the lock is released
+ * Ctrl-C (or SIGTERM) asks the run to stop after the transactions in flight, so the lock is released
  * and the summary printed; a second Ctrl-C aborts at once (the lock's lease then lapses by itself).
  */
 export function watchInterrupt(ctx: Context): Interrupt {
@@ -146,7 +162,7 @@ export function watchInterrupt(ctx: Context): Interrupt {
   function onSignal(): void {
     state.requested = true;
     dispose();
-    note(ctx, 'otlpctl: interrupted: finishing the transaction in flight, then releasing the lock');
+    note(ctx, 'otlpctl: interrupted: finishing the transactions in flight, then releasing the lock');
   }
   function dispose(): void {
     process.removeListener('SIGINT', onSignal);

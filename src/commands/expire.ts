@@ -13,7 +13,7 @@ import { parseTime } from '../core/time-input.js';
 import { expireProgress, renderExpire, type ExpireReport, type Progress } from '../render/expire.js';
 import { writeAudit } from '../store/audit.js';
 import { acquireLock, currentHolder, waitForLock, type HeldLock } from '../store/lock.js';
-import type { Metadata } from '../store/metadata.js';
+import { PARTITION_PAGE, type Metadata } from '../store/metadata.js';
 import { openMetadata, print, type Context } from './context.js';
 import { deleteCandidates, parseValue, watchInterrupt, type Interrupt } from './expire-delete.js';
 
@@ -34,7 +34,6 @@ export interface ExpireOptions {
 
 // Renewed by a keep-alive while we run; a killed run blocks the next one for at most this long.
 const LOCK_TTL_SECONDS = 30;
-const PAGE_SIZE = 2000;
 
 export async function expire(opts: ExpireOptions, ctx: Context): Promise<ExitCode> {
   const clock = ctx.clock();
@@ -138,7 +137,7 @@ async function read(
 ): Promise<ExpirySelection> {
   const selection = new ExpirySelection(criteria);
   const prefix = md.layout.partitionsPrefix;
-  for await (const page of md.store.range(prefix, { pageSize: PAGE_SIZE })) {
+  for await (const page of md.store.range(prefix, { pageSize: PARTITION_PAGE })) {
     for (const kv of page) selection.add(kv.key.slice(prefix.length), kv.modRevision, () => parseValue(kv));
     progress.text(`reading partitions: ${selection.total}, ${selection.candidates.length} expired`);
     if (interrupt?.requested) throw new InterruptedError('interrupted while reading; nothing was deleted');

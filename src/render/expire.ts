@@ -104,10 +104,11 @@ const SILENT: Progress = { text: () => undefined, stop: () => undefined };
 
 /** A spinner on stderr when it is a terminal (and not -q); otherwise nothing at all, so cron stays quiet. */
 export async function expireProgress(
-  stream: NodeJS.WritableStream & { isTTY?: boolean },
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
   enabled: boolean,
 ): Promise<Progress> {
-  if (!enabled || stream.isTTY !== true) return SILENT;
+  // A pty of no size (script(1) without a terminal behind it): ora would loop clearing lines forever.
+  if (!enabled || stream.isTTY !== true || !(Number(stream.columns) > 0)) return SILENT;
   const { default: ora } = await import('ora');
   const spinner = ora({ stream, isEnabled: true, discardStdin: false }).start('expire');
   return { text: (s) => void (spinner.text = s), stop: () => void spinner.stop() };
