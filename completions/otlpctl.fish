@@ -12,7 +12,7 @@ end
 function __otlpctl_subs
     switch "$argv[1]"
         case ''
-            printf '%s\n' init nodes locate ring partitions doctor failover demo completion
+            printf '%s\n' init nodes locate ring partitions doctor failover rebalance expire demo completion
         case 'init'
             printf '%s\n' 
         case 'nodes'
@@ -57,6 +57,20 @@ function __otlpctl_subs
             printf '%s\n' 
         case 'failover'
             printf '%s\n' 
+        case 'rebalance'
+            printf '%s\n' plan apply status resume cancel
+        case 'rebalance plan'
+            printf '%s\n' 
+        case 'rebalance apply'
+            printf '%s\n' 
+        case 'rebalance status'
+            printf '%s\n' 
+        case 'rebalance resume'
+            printf '%s\n' 
+        case 'rebalance cancel'
+            printf '%s\n' 
+        case 'expire'
+            printf '%s\n' 
         case 'demo'
             printf '%s\n' 
         case 'completion'
@@ -71,6 +85,8 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a ring
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a partitions
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a doctor
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a failover
+complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a rebalance
+complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a expire
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a demo
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a completion
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -l version
@@ -172,6 +188,32 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l reco
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l state -xa 'Up Down Draining'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "doctor"' -l stuck-after
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "failover"' -l dry-run
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a plan
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a apply
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a status
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a resume
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a cancel
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l by -xa 'bytes leader-bytes partitions'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l target
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l max-moves
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l max-bytes
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l out
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l yes
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l max-concurrent
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l max-bytes-per-sec
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l reason
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l lock-ttl
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l max-concurrent
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l max-bytes-per-sec
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l reason
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l lock-ttl
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance cancel"' -l reason
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance cancel"' -l lock-ttl
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l now
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l retention-days
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l max-delete
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l dry-run
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l wait
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "demo"' -l force
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-state"' -a 'Up Down Draining'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions set-state"' -a 'Active Rebalancing Migrating ReadOnly'

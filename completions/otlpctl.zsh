@@ -22,7 +22,7 @@ _otlpctl() {
 }
 _otlpctl_subs() {
   case "$1" in
-    "") echo "init nodes locate ring partitions doctor failover demo completion" ;;
+    "") echo "init nodes locate ring partitions doctor failover rebalance expire demo completion" ;;
     "init") echo "" ;;
     "nodes") echo "list show add remove set-state set-location" ;;
     "nodes list") echo "" ;;
@@ -45,6 +45,13 @@ _otlpctl_subs() {
     "partitions set-state") echo "" ;;
     "doctor") echo "" ;;
     "failover") echo "" ;;
+    "rebalance") echo "plan apply status resume cancel" ;;
+    "rebalance plan") echo "" ;;
+    "rebalance apply") echo "" ;;
+    "rebalance status") echo "" ;;
+    "rebalance resume") echo "" ;;
+    "rebalance cancel") echo "" ;;
+    "expire") echo "" ;;
     "demo") echo "" ;;
     "completion") echo "" ;;
   esac
@@ -74,6 +81,13 @@ _otlpctl_flags() {
     "partitions set-state") echo "" ;;
     "doctor") echo "--stuck-after" ;;
     "failover") echo "--dry-run" ;;
+    "rebalance") echo "" ;;
+    "rebalance plan") echo "--by --target --max-moves --max-bytes --out" ;;
+    "rebalance apply") echo "-y --yes --max-concurrent --max-bytes-per-sec --reason --lock-ttl" ;;
+    "rebalance status") echo "" ;;
+    "rebalance resume") echo "--max-concurrent --max-bytes-per-sec --reason --lock-ttl" ;;
+    "rebalance cancel") echo "--reason --lock-ttl" ;;
+    "expire") echo "--now --retention-days --max-delete --dry-run --wait" ;;
     "demo") echo "--force" ;;
     "completion") echo "" ;;
   esac

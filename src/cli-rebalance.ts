@@ -1,5 +1,150 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { choiceArg, intArg, numberArg } from './cli-args.js';
 import type { Act } from './cli.js';
+import { UsageError } from './core/errors.js';
 
 /** Commander wiring of `rebalance plan|apply|status|resume|cancel` (issue 4). */
-export function addRebalance(_program: Command, _act: Act): void {}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  pb: 1e15,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** `500GB`, `1.5TiB`, `1000000` → bytes. */
+function bytesArg(flag: string) {
+  return (value: string): number => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+    const unit = UNITS[m?.[2]?.toLowerCase() ?? 'x'];
+    const n = m && unit ? Math.round(Number(m[1]) * unit) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new UsageError(
+        `${flag} '${value}': expected a positive size such as 500GB, 2TiB or 1000000 (bytes)`,
+      );
+    return n;
+  };
+}
+
+interface RunFlags {
+  maxConcurrent?: number;
+  maxBytesPerSec?: number;
+  reason?: string;
+  lockTtl?: number;
+}
+
+const LOCK_TTL = () =>
+  new Option('--lock-ttl <seconds>', 'how long the lock outlives a crashed run (default 15)').argParser(
+    intArg('--lock-ttl', 2, 3600),
+  );
+const REASON = () => new Option('--reason <text>', 'why, for the audit record');
+const CONCURRENT = () =>
+  new Option('--max-concurrent <n>', 'moves in flight (default: config max_concurrent_migrations)').argParser(
+    intArg('--max-concurrent', 1, 1000),
+  );
+const PACE = () =>
+  new Option('--max-bytes-per-sec <size>', 'pace moves to this many bytes per second, e.g. 200MB').argParser(
+    bytesArg('--max-bytes-per-sec'),
+  );
+
+export function addRebalance(program: Command, act: Act): void {
+  const rebalance = program
+    .command('rebalance')
+    .description('balance partition replicas across nodes: plan, review, apply; status, resume, cancel');
+  rebalance
+    .command('plan')
+    .description('plan moves that bring every Up node within --target of the mean and empty Draining nodes')
+    .addOption(
+      new Option(
+        '--by <measure>',
+        "load: bytes (all replicas, default), leader-bytes (the seed's), partitions",
+      ).argParser(choiceArg('--by', ['bytes', 'leader-bytes', 'partitions'] as const)),
+    )
+    .addOption(
+      new Option(
+        '--target <fraction>',
+        'allowed excess over the mean after the moves (default 0.05)',
+      ).argParser(numberArg('--target', 0, 10)),
+    )
+    .addOption(
+      new Option('--max-moves <n>', 'at most this many moves').argParser(intArg('--max-moves', 1, 1e9)),
+    )
+    .addOption(
+      new Option('--max-bytes <size>', 'move at most this many bytes, e.g. 5TB').argParser(
+        bytesArg('--max-bytes'),
+      ),
+    )
+    .option('--out <file>', 'write the plan file (for review and `rebalance apply`)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl rebalance plan\n  $ otlpctl rebalance plan --by leader-bytes --target 0.1 --out plan.json\n  $ otlpctl rebalance plan --max-bytes 2TB -o json | jq .bytes_moved',
+    )
+    .action(
+      act(
+        (o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/rebalance-plan.js')).rebalancePlan(o, ctx),
+      ),
+    );
+  rebalance
+    .command('apply')
+    .description('carry out a plan file: verified, under the rebalance lock, journaled, resumable')
+    .argument('<plan-file>', 'written by `rebalance plan --out`')
+    .option('-y, --yes', 'apply without asking (required when not on a terminal)', false)
+    .addOption(CONCURRENT())
+    .addOption(PACE())
+    .addOption(REASON())
+    .addOption(LOCK_TTL())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl rebalance apply plan.json\n  $ otlpctl rebalance apply plan.json --yes --max-concurrent 2 --max-bytes-per-sec 200MB --reason "node-13 added"',
+    )
+    .action(
+      act(
+        (file: string, o: RunFlags & { yes: boolean }) => async (ctx) =>
+          (await import('./commands/rebalance-apply.js')).rebalanceApply({ ...o, file }, ctx),
+      ),
+    );
+  rebalance
+    .command('status')
+    .description('progress of a plan (default: the latest unfinished one, else the latest)')
+    .argument('[plan-id]', 'plan id')
+    .action(
+      act(
+        (planId: string | undefined) => async (ctx) =>
+          (await import('./commands/rebalance-status.js')).rebalanceStatus({ planId }, ctx),
+      ),
+    );
+  rebalance
+    .command('resume')
+    .description('finish an interrupted plan from its journal (default: the latest unfinished one)')
+    .argument('[plan-id]', 'plan id')
+    .addOption(CONCURRENT())
+    .addOption(PACE())
+    .addOption(REASON())
+    .addOption(LOCK_TTL())
+    .action(
+      act(
+        (planId: string | undefined, o: RunFlags) => async (ctx) =>
+          (await import('./commands/rebalance-apply.js')).rebalanceResume({ ...o, planId }, ctx),
+      ),
+    );
+  rebalance
+    .command('cancel')
+    .description('stop a plan: its Migrating partitions return to their previous placement')
+    .argument('[plan-id]', 'plan id')
+    .addOption(REASON())
+    .addOption(LOCK_TTL())
+    .action(
+      act(
+        (planId: string | undefined, o: { reason?: string; lockTtl?: number }) => async (ctx) =>
+          (await import('./commands/rebalance-status.js')).rebalanceCancel({ ...o, planId }, ctx),
+      ),
+    );
+}

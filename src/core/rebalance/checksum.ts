@@ -8,13 +8,28 @@ import type { RebalancePlan } from './types.js';
 
 export function canonicalJson(value: unknown): string {
   if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  let out: string;
-  if (Array.isArray(value)) {
-    out = '[';
-    for (let i = 0; i < value.length; i++) out += `${i ? ',' : ''}${canonicalJson(value[i] ?? null)}`;
-    return `${out}]`;
+  if (!Array.isArray(value)) return `{${members(value as Record<string, unknown>).join(',')}}`;
+  // Arrays of same-shaped objects (a plan's moves): the keys are sorted once, not per element.
+  let shape: { keys: string[]; sorted: string[]; names: string[] } | undefined;
+  const parts: string[] = [];
+  for (const v of value) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      parts.push(canonicalJson(v ?? null));
+      continue;
+    }
+    const obj = v as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (!shape || keys.length !== shape.keys.length || keys.some((k, i) => k !== shape!.keys[i])) {
+      const sorted = [...keys].sort();
+      shape = { keys, sorted, names: sorted.map((k) => `${JSON.stringify(k)}:`) };
+    }
+    const out: string[] = [];
+    shape.sorted.forEach((k, i) => {
+      if (obj[k] !== undefined) out.push(shape!.names[i] + canonicalJson(obj[k]));
+    });
+    parts.push(`{${out.join(',')}}`);
   }
-  return `{${members(value as Record<string, unknown>).join(',')}}`;
+  return `[${parts.join(',')}]`;
 }
 
 /** `"key":value` for each defined member, keys in code-unit order (as Array.prototype.sort). */
@@ -44,16 +59,27 @@ export function configHash(config: object): string {
   return `xxh64:${hashHex(canonicalJson(config))}`;
 }
 
-/** Gives a plan its id (creation time + content hash, so two plans never share one) and checksum. */
+/**
+ * Gives a plan its id and checksum. The id is the creation time and a hash of what tells plans
+ * apart (where, from which revision and config, how, and how much): two plans share an id only if
+ * the deterministic planner made the same plan.
+ */
 export function finishPlan(body: Omit<RebalancePlan, 'checksum'>): RebalancePlan {
   const stamp = body.created_at.replace(/[-:]/g, '').replace(/\.\d+/, '');
-  // Serialized once: the id hashes the content without an id, the checksum the content with it.
-  const parts = members({ ...body, id: '\0' });
-  const at = parts.indexOf('"id":"\\u0000"');
-  const id = `${stamp}-${hashHex(`{${parts.filter((_, i) => i !== at).join(',')}}`).slice(0, 8)}`;
-  parts[at] = `"id":${JSON.stringify(id)}`;
+  const { prefix, revision, config_hash, by, target, threshold, bytes_moved, load_moved } = body;
+  const summary = [
+    prefix,
+    revision,
+    config_hash,
+    by,
+    target,
+    threshold,
+    body.moves.length,
+    bytes_moved,
+    load_moved,
+  ];
+  const id = `${stamp}-${hashHex(canonicalJson(summary)).slice(0, 8)}`;
   const plan = { ...body, id };
-  const checksum = `xxh64:${hashHex(`{${parts.join(',')}}`)}`;
   // Field order as PRODUCT.md §9 lists it, extras before the checksum.
   return {
     version: plan.version,
@@ -75,6 +101,6 @@ export function finishPlan(body: Omit<RebalancePlan, 'checksum'>): RebalancePlan
     load_moved: plan.load_moved,
     lower_bound_load: plan.lower_bound_load,
     notes: plan.notes,
-    checksum,
+    checksum: planChecksum(plan),
   };
 }

@@ -19,15 +19,17 @@ export class Cluster {
   readonly kind: Uint8Array;
   readonly zone: Int32Array;
   readonly load: Float64Array;
-  /** Partitions sorted by id; their replicas and leader as node indexes (leader -1: none). */
+  /** Partitions sorted by id. Replicas of p: rep[start[p]] … rep[start[p + 1] - 1] (node indexes). */
   readonly pids: string[];
-  readonly reps: number[][];
+  readonly start: Int32Array;
+  readonly rep: Int32Array;
+  /** Leader node index per partition (-1: none among its replicas). */
   readonly leader: Int32Array;
   readonly size: Float64Array;
   readonly active: Uint8Array;
   readonly modRevision: Float64Array;
   /** Partition indexes with a replica on each node, as read, by (size, id). */
-  readonly byNode: number[][];
+  readonly byNode: Int32Array[];
   /** Up nodes by (load, id); `pos` is each one's place in it. */
   readonly order: number[];
   private readonly pos: Int32Array;
@@ -56,35 +58,60 @@ export class Cluster {
     if (!parts.every((p, i) => i === 0 || parts[i - 1]!.partition_id < p.partition_id))
       parts = [...parts].sort((a, b) => cmp(a.partition_id, b.partition_id));
     const count = parts.length;
-    this.pids = parts.map((p) => p.partition_id);
-    this.reps = parts.map((p) => {
-      const reps: number[] = [];
-      for (const n of p.nodes) {
-        const i = index.get(n)!;
-        if (!reps.includes(i)) reps.push(i);
-      }
-      return reps;
-    });
+    this.pids = new Array<string>(count);
+    this.start = new Int32Array(count + 1);
     this.leader = new Int32Array(count);
     this.size = new Float64Array(count);
     this.active = new Uint8Array(count);
     this.modRevision = new Float64Array(count);
-    parts.forEach((p, i) => {
+    const rep: number[] = [];
+    const perNode = new Int32Array(this.ids.length);
+    for (let i = 0; i < count; i++) {
+      const p = parts[i]!;
+      this.pids[i] = p.partition_id;
+      const first = rep.length;
+      for (const id of p.nodes) {
+        const n = index.get(id)!;
+        if (rep.indexOf(n, first) < 0) {
+          rep.push(n);
+          perNode[n]!++;
+        }
+      }
+      this.start[i + 1] = rep.length;
       this.leader[i] = p.nodes.includes(p.leader) ? index.get(p.leader)! : -1;
       this.size[i] = p.size_bytes;
       this.active[i] = p.state === 'Active' ? 1 : 0;
       this.modRevision[i] = p.mod_revision;
-    });
+    }
+    this.rep = Int32Array.from(rep);
     // Each node's partitions by (size, id): the order the planner picks candidates in.
-    const bySize = Array.from({ length: count }, (_, i) => i);
+    const bySize = new Uint32Array(count);
+    for (let i = 0; i < count; i++) bySize[i] = i;
     bySize.sort((a, b) => this.size[a]! - this.size[b]! || a - b);
-    this.byNode = this.ids.map(() => []);
-    for (const p of bySize) for (const n of this.reps[p]!) this.byNode[n]!.push(p);
+    this.byNode = this.ids.map((_, n) => new Int32Array(perNode[n]!));
+    perNode.fill(0);
+    for (const p of bySize) {
+      for (let k = this.start[p]!; k < this.start[p + 1]!; k++) {
+        const n = this.rep[k]!;
+        this.byNode[n]![perNode[n]!++] = p;
+      }
+    }
     this.load = this.computeLoads();
     this.order = this.ids.map((_, i) => i).filter((i) => this.kind[i] === UP);
     this.order.sort((a, b) => this.load[a]! - this.load[b]! || a - b);
     this.pos = new Int32Array(this.ids.length).fill(-1);
     this.order.forEach((n, i) => (this.pos[n] = i));
+  }
+
+  /** The replica nodes of partition p (a copy). */
+  replicas(p: number): number[] {
+    return Array.from(this.rep.subarray(this.start[p]!, this.start[p + 1]!));
+  }
+
+  /** Position in `rep` of p's replica on n, or -1. */
+  slot(p: number, n: number): number {
+    for (let k = this.start[p]!, end = this.start[p + 1]!; k < end; k++) if (this.rep[k] === n) return k;
+    return -1;
   }
 
   /** Load a replica of partition `p` on node `n` contributes, in the unit of `by`. */
@@ -102,21 +129,35 @@ export class Cluster {
   /** Loads from the current placement (the planner also keeps them incrementally). */
   computeLoads(): Float64Array {
     const load = new Float64Array(this.ids.length);
-    this.reps.forEach((nodes, p) => {
-      for (const n of nodes) load[n]! += this.weight(p, n);
-    });
+    for (let p = 0; p < this.pids.length; p++) {
+      for (let k = this.start[p]!; k < this.start[p + 1]!; k++) {
+        const n = this.rep[k]!;
+        load[n]! += this.weight(p, n);
+      }
+    }
     return load;
   }
 
   holds(p: number, n: number): boolean {
-    return this.reps[p]!.includes(n);
+    return this.slot(p, n) >= 0;
   }
 
   /** Replacing the replica on `from` by one on `to` keeps at least as many distinct zones. */
   zoneOk(p: number, from: number, to: number): boolean {
-    const zs = this.reps[p]!.map((n) => this.zone[n]!);
-    const before = new Set(zs).size;
-    return new Set(zs.map((z, i) => (this.reps[p]![i] === from ? this.zone[to]! : z))).size >= before;
+    const s = this.start[p]!;
+    const e = this.start[p + 1]!;
+    const distinct = (swap: boolean): number => {
+      let count = 0;
+      for (let k = s; k < e; k++) {
+        const z = swap && this.rep[k] === from ? this.zone[to]! : this.zone[this.rep[k]!]!;
+        let seen = false;
+        for (let j = s; j < k && !seen; j++)
+          seen = (swap && this.rep[j] === from ? this.zone[to]! : this.zone[this.rep[j]!]!) === z;
+        if (!seen) count++;
+      }
+      return count;
+    };
+    return distinct(true) >= distinct(false);
   }
 
   addLoad(n: number, delta: number): void {

@@ -1,4 +1,5 @@
 import { Cluster, DRAINING, UP } from './cluster.js';
+import { Skips } from './skips.js';
 import type { PlanOptions } from './types.js';
 
 /**
@@ -32,6 +33,8 @@ export class Greedy {
   bytes = 0;
   capped = 0;
   zoneCompromises = 0;
+  /** Drained replicas that only a node already at the limit could take with zones kept apart. */
+  overfilled = 0;
   readonly undrainable: string[] = [];
   /** Per partition, the replica slots a move filled (not moved again: no chains A → B → C). */
   private readonly movedInto: Uint32Array;
@@ -81,13 +84,16 @@ export class Greedy {
 
   private drain(d: number): void {
     const { c } = this;
-    const ps = c.byNode[d]!.filter((p) => c.active[p] && c.holds(p, d));
+    const ps = Array.from(c.byNode[d]!).filter((p) => c.active[p] && c.holds(p, d));
     ps.sort((a, b) => c.size[b]! - c.size[a]! || a - b);
     for (const p of ps) {
       if (!this.affordable(c.size[p]!)) continue;
       const w = c.weight(p, d);
       let r = c.receiver(p, d, w, this.limit);
-      if (r < 0) r = c.receiver(p, d, w, Infinity);
+      if (r < 0) {
+        r = c.receiver(p, d, w, Infinity);
+        if (r >= 0) this.overfilled++;
+      }
       if (r < 0) {
         r = c.receiver(p, d, w, Infinity, true);
         if (r >= 0) this.zoneCompromises++;
@@ -100,11 +106,16 @@ export class Greedy {
   /** `n`'s movable partitions (led by it, with `led`), by (load, size, id): byNode's order. */
   private candidates(n: number, led: boolean): number[] {
     const { c } = this;
-    return c.byNode[n]!.filter((p) => {
-      if (!c.active[p] || (led ? c.leader[p] !== n : c.weight(p, n) === 0)) return false;
-      const slot = c.reps[p]!.indexOf(n);
-      return slot >= 0 && !(slot < 32 && (this.movedInto[p]! >>> slot) & 1);
-    });
+    const leaderBytes = c.by === 'leader-bytes';
+    const out: number[] = [];
+    for (const p of c.byNode[n]!) {
+      if (!c.active[p]) continue;
+      if ((led || leaderBytes) && c.leader[p] !== n) continue;
+      const k = c.slot(p, n);
+      const slot = k - c.start[p]!;
+      if (k >= 0 && !(slot < 32 && (this.movedInto[p]! >>> slot) & 1)) out.push(p);
+    }
+    return out;
   }
 
   private shedLeadership(n: number): void {
@@ -112,7 +123,7 @@ export class Greedy {
     const cands = this.candidates(n, true);
     this.shed(n, cands, (p) => {
       let best = -1;
-      for (const r of c.reps[p]!) {
+      for (const r of c.replicas(p)) {
         if (r === n || c.kind[r] !== UP || c.load[r]! + c.size[p]! > this.limit) continue;
         if (best < 0 || c.load[r]! < c.load[best]! || (c.load[r] === c.load[best] && r < best)) best = r;
       }
@@ -182,9 +193,9 @@ export class Greedy {
   private moveReplica(p: number, from: number, to: number): void {
     const { c } = this;
     const w = c.weight(p, from);
-    const reps = c.reps[p]!;
-    const slot = reps.indexOf(from);
-    reps[slot] = to;
+    const k = c.slot(p, from);
+    c.rep[k] = to;
+    const slot = k - c.start[p]!;
     if (slot < 32) this.movedInto[p]! |= 1 << slot;
     const leaderChange = c.leader[p] === from;
     if (leaderChange) c.leader[p] = to;
@@ -211,9 +222,9 @@ export class Greedy {
   private undo(s: Step): void {
     const { c } = this;
     if (s.kind === 'replica') {
-      const reps = c.reps[s.p]!;
-      const slot = reps.indexOf(s.to);
-      reps[slot] = s.from;
+      const k = c.slot(s.p, s.to);
+      c.rep[k] = s.from;
+      const slot = k - c.start[s.p]!;
       if (slot < 32) this.movedInto[s.p]! &= ~(1 << slot);
     }
     if (s.leaderChange) c.leader[s.p] = s.from;
@@ -222,43 +233,5 @@ export class Greedy {
     s.live = false;
     this.moves--;
     this.bytes -= s.bytes;
-  }
-}
-
-/** Positions taken out of a sorted list, skipped in O(α) each way (union-find with path halving). */
-class Skips {
-  private readonly down: Int32Array;
-  private readonly up: Int32Array;
-
-  constructor(private readonly length: number) {
-    this.down = Int32Array.from({ length }, (_, i) => i);
-    this.up = Int32Array.from({ length }, (_, i) => i);
-  }
-
-  remove(i: number): void {
-    this.down[i] = i - 1;
-    this.up[i] = i + 1;
-  }
-
-  /** The largest position ≤ i still in, or -1. */
-  below(i: number): number {
-    const d = this.down;
-    while (i >= 0 && d[i] !== i) {
-      const next = d[i]!;
-      if (next >= 0) d[i] = d[next]!;
-      i = next;
-    }
-    return i;
-  }
-
-  /** The smallest position ≥ i still in, or length. */
-  above(i: number): number {
-    const u = this.up;
-    while (i < this.length && u[i] !== i) {
-      const next = u[i]!;
-      if (next < this.length) u[i] = u[next]!;
-      i = next;
-    }
-    return i;
   }
 }

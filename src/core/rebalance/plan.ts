@@ -37,7 +37,7 @@ export function planRebalance(input: PlanInput, options: PlanOptions, meta: Plan
   const mean = up.length ? (upLoad + drainLoad) / up.length : 0;
   const limit = (1 + options.target) * mean;
   const skewBefore = skew(up.map((n) => before[n]!));
-  const notes = describeInput(c, input);
+  const notes = [...describeInput(c, input), ...(input.notes ?? [])];
 
   const triggered = up.length > 0 && (skewBefore > input.imbalance_threshold || drainCount > 0);
   const g = new Greedy(c, options, limit);
@@ -119,7 +119,9 @@ function lowerBounds(
     excess += e;
     if (c.by === 'bytes') bytes += e;
     if (c.by === 'partitions') {
-      const sizes = c.byNode[n]!.filter((p) => c.active[p]).map((p) => c.size[p]!);
+      const sizes = Array.from(c.byNode[n]!)
+        .filter((p) => c.active[p])
+        .map((p) => c.size[p]!);
       sizes.sort((a, b) => a - b);
       bytes += sizes.slice(0, Math.ceil(e - 1e-9)).reduce((a, s) => a + s, 0);
     }
@@ -134,7 +136,7 @@ function describeInput(c: Cluster, input: PlanInput): string[] {
     const states = [...new Set(inactive.map((p) => p.state))].sort().join(', ');
     notes.push(`${inactive.length} partition(s) not Active (${states}): left alone`);
   }
-  const onDown = c.reps.filter((ns) => ns.some((n) => c.kind[n] === DOWN)).length;
+  const onDown = c.pids.filter((_, p) => c.replicas(p).some((n) => c.kind[n] === DOWN)).length;
   if (onDown)
     notes.push(
       `${onDown} partition(s) have replicas on Down nodes: they stay there (re-replication is failover's job, see 'otlpctl failover')`,
@@ -148,6 +150,10 @@ function describeInput(c: Cluster, input: PlanInput): string[] {
 function describeOutcome(c: Cluster, g: Greedy, limit: number): string[] {
   const notes: string[] = [];
   if (g.capped) notes.push('stopped at the --max-moves/--max-bytes limit: the plan is partial');
+  if (g.overfilled)
+    notes.push(
+      `${g.overfilled} drained replica(s) could keep their zones apart only on nodes at the limit, which then shed other partitions: bytes above the lower bound`,
+    );
   if (g.zoneCompromises)
     notes.push(
       `${g.zoneCompromises} drained replica(s) share a zone with another replica: no other node could take them`,

@@ -30,6 +30,8 @@ export interface PlanInput {
   partitions: readonly PlanPartition[];
   /** Config `imbalance_threshold`: no plan unless the skew exceeds it (or a Draining node holds data). */
   imbalance_threshold: number;
+  /** Said about the input by whoever read it (e.g. values that did not parse); kept in the plan. */
+  notes?: readonly string[];
 }
 
 export interface PlanOptions {

@@ -1,0 +1,98 @@
+import type { RebalanceMove, RebalancePlan } from '../core/rebalance/index.js';
+import type { HeldLock } from '../store/lock.js';
+import type { RebalanceStore } from './rebalance-journal.js';
+import { Pacer, runGroup } from './rebalance-step.js';
+
+/**
+ * Carries a plan out: per partition, the seed's two steps as compare-and-swaps, each writing the
+ * partition and its move record in one transaction under the lock's ownership compare —
+ * (a) Active → Migrating if the partition's mod revision is still the plan's, (b) the new nodes and
+ * leader, Migrating → Active, every other field kept. The move record drives a small state machine,
+ * so after any failure or crash the next step is read back from the store, never guessed.
+ */
+
+export interface Group {
+  partition_id: string;
+  mod_revision: number;
+  moves: RebalanceMove[];
+  bytes: number;
+}
+
+export function groupMoves(plan: RebalancePlan): Group[] {
+  const groups = new Map<string, Group>();
+  for (const m of plan.moves) {
+    let g = groups.get(m.partition_id);
+    if (!g)
+      groups.set(
+        m.partition_id,
+        (g = { partition_id: m.partition_id, mod_revision: m.mod_revision, moves: [], bytes: 0 }),
+      );
+    g.moves.push(m);
+    g.bytes += m.bytes;
+  }
+  return [...groups.values()];
+}
+
+export interface ExecControl {
+  /** Set on the first Ctrl-C: start no more moves, finish those in flight. */
+  stopping: boolean;
+  /** Aborted on the second: stop waiting; moves in flight stay Migrating for resume. */
+  abort: AbortSignal;
+}
+
+export interface ExecOptions {
+  maxConcurrent: number;
+  maxBytesPerSec?: number;
+  clock: () => number;
+  control: ExecControl;
+  onProgress?: (r: ExecResult) => void;
+}
+
+export interface ExecResult {
+  partitions: number;
+  done: number;
+  bytes_done: number;
+  skipped: { partition_id: string; reason: string; stale: boolean }[];
+  failed: { partition_id: string; error: string }[];
+  /** Left Migrating (interrupted between the steps): `resume` finishes, `cancel` reverts them. */
+  migrating: string[];
+  not_started: number;
+  reverted: number;
+}
+
+export async function execute(
+  rs: RebalanceStore,
+  lock: HeldLock,
+  plan: RebalancePlan,
+  opts: ExecOptions,
+): Promise<ExecResult> {
+  const groups = groupMoves(plan);
+  const known = await rs.records(plan.id);
+  const result: ExecResult = {
+    partitions: groups.length,
+    done: 0,
+    bytes_done: 0,
+    skipped: [],
+    failed: [],
+    migrating: [],
+    not_started: 0,
+    reverted: 0,
+  };
+  let next = 0;
+  const pacer = new Pacer(opts.maxBytesPerSec);
+  let fatal: unknown;
+  const worker = async () => {
+    for (let g = groups[next++]; g; g = groups[next++]) {
+      try {
+        await runGroup(rs, lock, plan.id, g, known.get(g.partition_id), result, pacer, opts);
+      } catch (e) {
+        fatal ??= e;
+        opts.control.stopping = true;
+      }
+      opts.onProgress?.(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.maxConcurrent) }, worker));
+  if (fatal) throw fatal;
+  return result;
+}

@@ -1,0 +1,95 @@
+import { createInterface } from 'node:readline';
+import { OtlpctlError, UsageError, type ExitCode } from '../core/errors.js';
+import type { RebalancePlan } from '../core/rebalance/index.js';
+import { renderPlan } from '../render/rebalance.js';
+import { writeAudit } from '../store/audit.js';
+import { acquireLock, currentHolder, type HeldLock } from '../store/lock.js';
+import type { Metadata } from '../store/metadata.js';
+import { note, type Context } from './context.js';
+import type { ExecControl } from './rebalance-exec.js';
+import { RebalanceStore } from './rebalance-journal.js';
+
+/** What apply, resume and cancel share: the lock, the audit record, the question, Ctrl-C. */
+
+export const DEFAULT_LOCK_TTL = 15;
+
+export async function underLock(
+  md: Metadata,
+  ctx: Context,
+  command: string,
+  ttl: number | undefined,
+  fn: (lock: HeldLock, rs: RebalanceStore) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  const lock = await acquireLock(
+    md.store,
+    md.layout.lock('rebalance'),
+    currentHolder(command, ctx.clock),
+    ttl ?? DEFAULT_LOCK_TTL,
+    {
+      clock: ctx.clock,
+    },
+  );
+  try {
+    return await fn(lock, new RebalanceStore(md));
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+export async function audit(
+  md: Metadata,
+  mode: string,
+  reason: string | undefined,
+  result: 'ok' | 'partial' | 'failed' | 'interrupted',
+  details: Record<string, unknown>,
+  ctx: Context,
+): Promise<void> {
+  await writeAudit(
+    md,
+    { command: `rebalance ${mode}`, ...(reason !== undefined && { reason }), result, details },
+    ctx.clock,
+  );
+}
+
+export const holderName = (lock: HeldLock) => `${lock.holder.holder} (pid ${lock.holder.pid})`;
+
+/** On a terminal without --yes: show the plan and ask. Elsewhere --yes is required. */
+export async function confirm(plan: RebalancePlan, yes: boolean, ctx: Context): Promise<void> {
+  if (yes) return;
+  if (!ctx.interactive)
+    throw new UsageError('rebalance apply: stdout is not a terminal; pass --yes to apply without asking');
+  ctx.stderr.write(`${renderPlan(plan, 'table', ctx)}\n`);
+  ctx.stderr.write(`apply plan ${plan.id} (${plan.moves.length} moves) to the cluster? (y/N) `);
+  const rl = createInterface({ input: ctx.stdin, terminal: false });
+  let answer = '';
+  for await (const line of rl) {
+    answer = line;
+    break;
+  }
+  rl.close();
+  if (!/^\s*y(es)?\s*$/i.test(answer))
+    throw new OtlpctlError('rebalance apply: not confirmed; nothing was changed');
+}
+
+/** SIGINT/SIGTERM: the first stops new moves, the second stops waiting on those in flight. */
+export function interruptible(ctx: Context): { control: ExecControl; interrupted: boolean; dispose(): void } {
+  const abort = new AbortController();
+  const state = {
+    control: { stopping: false, abort: abort.signal } as ExecControl,
+    interrupted: false,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+  function onSignal() {
+    if (!state.interrupted) {
+      state.interrupted = true;
+      state.control.stopping = true;
+      note(ctx, '\ninterrupted: finishing the moves in flight (again to leave them Migrating for resume)');
+    } else abort.abort();
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return state;
+}

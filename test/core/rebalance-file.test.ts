@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { PreconditionError, UsageError } from '../../src/core/errors.js';
+import type { NodeState, PartitionState } from '../../src/core/model.js';
+import {
+  parsePlan,
+  planRebalance,
+  type PlanInput,
+  type PlanOptions,
+  type PlanPartition,
+} from '../../src/core/rebalance/index.js';
+
+/** The plan file: its fields, checksum, and what reading it back refuses. */
+
+const META = { created_at: '2026-11-27T12:00:00Z', prefix: '/otlp', revision: 42, config_hash: 'xxh64:0' };
+const GB = 1e9;
+
+const node = (node_id: string, state: NodeState = 'Up', zone = '') => ({ node_id, state, zone });
+const part = (
+  id: string,
+  nodes: string[],
+  size: number,
+  state: PartitionState = 'Active',
+  leader = nodes[0]!,
+): PlanPartition => ({ partition_id: id, nodes, leader, state, size_bytes: size, mod_revision: 7 });
+
+/** `n` partitions of `size` on each replica set given, ids p000… */
+function parts(sets: [string[], number, number][]): PlanPartition[] {
+  const out: PlanPartition[] = [];
+  for (const [nodes, count, size] of sets)
+    for (let i = 0; i < count; i++) out.push(part(`p${String(out.length).padStart(3, '0')}`, nodes, size));
+  return out;
+}
+
+const plan = (
+  input: Omit<PlanInput, 'imbalance_threshold'>,
+  opts: Partial<PlanOptions> = {},
+  threshold = 0.2,
+) =>
+  planRebalance({ imbalance_threshold: threshold, ...input }, { by: 'bytes', target: 0.05, ...opts }, META);
+
+const n4 = ['a', 'b', 'c', 'd'].map((id) => node(id));
+
+describe('the plan file', () => {
+  const p = plan({
+    nodes: [...n4, node('e')],
+    partitions: parts([
+      [['a', 'b'], 10, GB],
+      [['c', 'd'], 10, GB],
+    ]),
+  });
+  const text = JSON.stringify(p, null, 2);
+
+  it('has the fields of PRODUCT.md §9 in order, an id from its time, and a checksum', () => {
+    expect(Object.keys(p).slice(0, 14)).toEqual([
+      'version',
+      'id',
+      'created_at',
+      'revision',
+      'config_hash',
+      'by',
+      'target',
+      'moves',
+      'before',
+      'after',
+      'skew_before',
+      'skew_after',
+      'bytes_moved',
+      'lower_bound_bytes',
+    ]);
+    expect(p.id).toMatch(/^20261127T120000Z-[0-9a-f]{8}$/);
+    expect(p.checksum).toMatch(/^xxh64:[0-9a-f]{16}$/);
+    expect(p.moves[0]).toEqual({
+      partition_id: expect.any(String),
+      kind: 'replica',
+      from: expect.any(String),
+      to: 'e',
+      bytes: GB,
+      leader_change: expect.any(Boolean),
+      mod_revision: 7,
+    });
+  });
+
+  it('reads back, whatever the formatting', () => {
+    expect(parsePlan(text, 'f')).toEqual(p);
+    expect(parsePlan(JSON.stringify(p), 'f')).toEqual(p);
+  });
+
+  it.each<
+    [string, (o: Record<string, unknown>) => void, typeof UsageError | typeof PreconditionError, RegExp]
+  >([
+    [
+      'an edited move',
+      (o) => ((o.moves as { to: string }[])[0]!.to = 'd'),
+      PreconditionError,
+      /checksum mismatch/,
+    ],
+    ['an edited target', (o) => (o.target = 0.5), PreconditionError, /checksum mismatch/],
+    ['another version', (o) => (o.version = 2), PreconditionError, /version 2; this otlpctl reads version 1/],
+    ['a missing field', (o) => delete o.before, UsageError, /before is missing, expected an object/],
+    [
+      'a bad move',
+      (o) => ((o.moves as { bytes: unknown }[])[0]!.bytes = -1),
+      UsageError,
+      /moves\[0\]: bytes is -1/,
+    ],
+    [
+      'a bad node id',
+      (o) => ((o.moves as { to: unknown }[])[0]!.to = 'a/b'),
+      UsageError,
+      /moves\[0\]: to is "a\/b", expected a node id/,
+    ],
+  ])('refuses %s', (_name, edit, cls, msg) => {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    edit(o);
+    const err = (() => {
+      try {
+        parsePlan(JSON.stringify(o), 'plan.json');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(cls);
+    expect((err as Error).message).toMatch(msg);
+  });
+
+  it.each([
+    ['not json', '{'],
+    ['not an object', '[]'],
+  ])('refuses %s (exit 2)', (_n, t) => {
+    expect(() => parsePlan(t, 'plan.json')).toThrow(UsageError);
+  });
+});
