@@ -23,10 +23,13 @@ try {
   };
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let i = 0; i < ROUNDS; i++) {
-    for (const [name, [cmd, args]] of Object.entries(cases)) times[name].push((await timeCommand(cmd, args)).ms);
+    for (const [name, [cmd, args]] of Object.entries(cases))
+      times[name].push((await timeCommand(cmd, args)).ms);
   }
   const base = median(times['node -e 0']);
-  console.log(`start-up, median of ${ROUNDS} alternating runs (target ≤ 1.3× node -e 0 for commands needing no etcd):`);
+  console.log(
+    `start-up, median of ${ROUNDS} alternating runs (target ≤ 1.3× node -e 0 for commands needing no etcd):`,
+  );
   for (const [name, t] of Object.entries(times)) {
     console.log(`  ${name.padEnd(42)} ${fmt(median(t), 1).padStart(7)} ms  ${fmt(median(t) / base, 2)}×`);
   }

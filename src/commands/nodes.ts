@@ -114,7 +114,8 @@ export async function nodesRemove(nodeId: string, force: boolean, ctx: Context):
   let referencing = 0;
   for await (const page of partitionPages(md)) {
     for (const e of page) {
-      if (e.ok && (e.stored.record.nodes.includes(nodeId) || e.stored.record.leader === nodeId)) referencing++;
+      if (e.ok && (e.stored.record.nodes.includes(nodeId) || e.stored.record.leader === nodeId))
+        referencing++;
     }
   }
   if (referencing > 0 && !force) {
