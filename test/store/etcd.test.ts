@@ -61,13 +61,14 @@ describe('EtcdStore on a real etcd', () => {
   afterAll(() => store.close());
   afterEach(() => vi.restoreAllMocks());
 
-  it('pages a large listing: 2,500 keys in pages of at most 1,000, each fetched only when asked for', async () => {
+  it('pages a large listing: 2,500 keys in pages of at most 1,000, at most one page read ahead', async () => {
     const p = uniquePrefix();
     await fill(store, p, 2500);
     const range = vi.spyOn(KVClient.prototype, 'range');
     const pages = store.range(p, { pageSize: 1000 })[Symbol.asyncIterator]();
     const first = await pages.next();
-    expect(range).toHaveBeenCalledTimes(1); // streamed: the second page is not read ahead
+    // Streamed: the next page travels while this one is used, and no further.
+    expect(range.mock.calls.length).toBeLessThanOrEqual(2);
     const sizes = [(first.value as KeyValue[]).length];
     for (let page = await pages.next(); !page.done; page = await pages.next()) sizes.push(page.value.length);
     expect(sizes).toEqual([1000, 1000, 500]);
