@@ -4,6 +4,7 @@
 //   npm run build && node bench/etcd.js [partitions, default 184320]
 import { BIN, fmt, median, timeCommand, timeProcess } from './lib.js';
 import { startEtcd } from './etcd-server.js';
+import { DEFAULT_CONFIG } from '../dist/core/config.js';
 import { EtcdStore } from '../dist/store/etcd.js';
 import { resolveEtcdOptions } from '../dist/store/etcd-options.js';
 
@@ -13,7 +14,7 @@ const etcd = await startEtcd();
 const ep = etcd.endpoint;
 try {
   const store = await EtcdStore.connect(resolveEtcdOptions({ endpoints: ep, commandTimeout: '60s' }, {}));
-  const config = {
+  const config = DEFAULT_CONFIG;
     granularity_hours: 1,
     retention_days: 30,
     hash_partitions: 256,

@@ -1,43 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeState, PartitionState } from '../../src/core/model.js';
-import {
-  planRebalance,
-  type PlanInput,
-  type PlanOptions,
-  type PlanPartition,
-  type RebalancePlan,
-} from '../../src/core/rebalance/index.js';
+import type { RebalancePlan } from '../../src/core/rebalance/index.js';
+import { GB, node, part, parts, plan, n4 } from '../helpers/rebalance.js';
 
 /** The planner on small clusters a person can check by hand, one case per line. */
-
-const META = { created_at: '2026-11-27T12:00:00Z', prefix: '/otlp', revision: 42, config_hash: 'xxh64:0' };
-const GB = 1e9;
-
-const node = (node_id: string, state: NodeState = 'Up', zone = '') => ({ node_id, state, zone });
-const part = (
-  id: string,
-  nodes: string[],
-  size: number,
-  state: PartitionState = 'Active',
-  leader = nodes[0]!,
-): PlanPartition => ({ partition_id: id, nodes, leader, state, size_bytes: size, mod_revision: 7 });
-
-/** `n` partitions of `size` on each replica set given, ids p000… */
-function parts(sets: [string[], number, number][]): PlanPartition[] {
-  const out: PlanPartition[] = [];
-  for (const [nodes, count, size] of sets)
-    for (let i = 0; i < count; i++) out.push(part(`p${String(out.length).padStart(3, '0')}`, nodes, size));
-  return out;
-}
-
-const plan = (
-  input: Omit<PlanInput, 'imbalance_threshold'>,
-  opts: Partial<PlanOptions> = {},
-  threshold = 0.2,
-) =>
-  planRebalance({ imbalance_threshold: threshold, ...input }, { by: 'bytes', target: 0.05, ...opts }, META);
-
-const n4 = ['a', 'b', 'c', 'd'].map((id) => node(id));
 
 describe('planRebalance: cases', () => {
   it.each<[string, () => RebalancePlan, (p: RebalancePlan) => void]>([
