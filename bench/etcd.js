@@ -15,16 +15,6 @@ const ep = etcd.endpoint;
 try {
   const store = await EtcdStore.connect(resolveEtcdOptions({ endpoints: ep, commandTimeout: '60s' }, {}));
   const config = DEFAULT_CONFIG;
-    granularity_hours: 1,
-    retention_days: 30,
-    hash_partitions: 256,
-    virtual_nodes: 150,
-    replication_factor: 3,
-    hash: 'xxh64',
-    placement: 'ring',
-    imbalance_threshold: 0.2,
-    max_concurrent_migrations: 3,
-  };
   const ops = [{ type: 'put', key: '/otlp/config', value: JSON.stringify(config) }];
   for (let i = 0; i < NODES; i++) {
     const node_id = `node-${String(i + 1).padStart(3, '0')}`;
