@@ -1,48 +1,40 @@
 /**
- * The MetadataStore on etcd, through etcd3. Every call runs under our own deadline and retry
- * loop (etcd3's own retry policy is switched off), so that a dead, refusing, slow or misconfigured
- * cluster ends in one StoreError line within the dial or command timeout, and a call that
- * fails on one endpoint is retried on another only when that cannot apply a write twice.
+ * The MetadataStore on etcd. Reads (get, listings, the revision, lease TTLs) go over node:http2
+ * with a hand-made protobuf codec (etcd-grpc.ts, etcd-wire.ts), so that a read-only command
+ * starts without loading etcd3; writes, transactions and leases go through etcd3, loaded on the
+ * first of them (etcd-writer.ts). Every call runs under our own deadline and retry loop, so that a
+ * dead, refusing, slow or misconfigured cluster ends in one StoreError line within the dial or
+ * command timeout, and a call that fails on one endpoint is retried on another only when that
+ * cannot apply a write twice.
  */
-import { readFile } from 'node:fs/promises';
-import type { Etcd3, ICompare, IKeyValue, IOptions, IRequestOp, Lease as EtcdLease } from 'etcd3';
-import { StoreError, UsageError } from '../core/errors.js';
+import type { Lease as EtcdLease } from 'etcd3';
+import { StoreError } from '../core/errors.js';
 import type { Compare, KeyValue, Lease, MetadataStore, Op, RangeOptions, TxnResult } from './contract.js';
+import {
+  describeCause,
+  failureMessage,
+  isTlsFailure,
+  isTooBig,
+  isTransient,
+  neverSent,
+  plainHint,
+  seconds,
+  sleep,
+  tlsHint,
+  withTimer,
+} from './etcd-errors.js';
+import type { TlsMaterial } from './etcd-grpc.js';
 import type { EtcdOptions } from './etcd-options.js';
+import { listPages } from './etcd-range.js';
+import { EtcdReads, readTlsFiles } from './etcd-reads.js';
+import type { Writer } from './etcd-writer.js';
 
-type Etcd3Module = typeof import('etcd3');
-/** A gRPC deadline, in epoch milliseconds. */
+/** A deadline, in epoch milliseconds. */
 type Deadline = { deadline: number };
 /** A write is retried only when it surely never reached etcd; a read after any transient failure. */
 type Kind = 'read' | 'write';
 
 export const DEFAULT_PAGE_SIZE = 1000;
-
-async function readTlsFiles(options: EtcdOptions): Promise<IOptions['credentials']> {
-  const tls = options.tls;
-  if (!tls || (!tls.caFile && !tls.certFile)) return undefined;
-  const read = async (file: string | undefined, what: string): Promise<Buffer | undefined> => {
-    if (file === undefined) return undefined;
-    try {
-      return await readFile(file);
-    } catch (err) {
-      throw new UsageError(
-        `${what} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      );
-    }
-  };
-  const [rootCertificate, certChain, privateKey] = await Promise.all([
-    read(tls.caFile, '--cacert'),
-    read(tls.certFile, '--cert'),
-    read(tls.keyFile, '--key'),
-  ]);
-  // Without --cacert gRPC falls back to the system roots, which it takes as a null root certificate.
-  return {
-    rootCertificate: rootCertificate as Buffer,
-    ...(certChain && { certChain }),
-    ...(privateKey && { privateKey }),
-  };
-}
 
 /** Per-attempt caps: with several endpoints, one silent endpoint must leave time to try another. */
 function attemptBudgets(o: EtcdOptions): { dial: number; command: number } {
@@ -55,84 +47,31 @@ function attemptBudgets(o: EtcdOptions): { dial: number; command: number } {
       };
 }
 
-const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-/** gRPC's multi-part messages reduced to their cause: `connect ECONNREFUSED 127.0.0.1:1`. */
-export function describeCause(err: unknown): string {
-  let text = err instanceof Error ? err.message : String(err);
-  text = /Last error: ([\s\S]*?)(?:\.? Resolution note:[\s\S]*)?$/.exec(text)?.[1] ?? text;
-  text = text
-    .replace(/^(?:\w*Error: )?(?:\d+ [A-Z_]+: )?(?:etcdserver: )?/, '')
-    .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)/g, '');
-  const ssl = /SSL routines:[^:]*:([^:]+):/.exec(text);
-  if (ssl) text = ssl[1] as string;
-  if (/Deadline exceeded|LB pick/.test(text)) text = 'no answer';
-  return (text.split('\n')[0] ?? '').trim();
-}
-
-const isTlsFailure = (cause: string): boolean => /certificate|TLS|SSL|wrong version number/i.test(cause);
-/** The request never left this process, so even a write can go to another endpoint. */
-const neverSent = (err: unknown): boolean =>
-  err instanceof Error &&
-  ('isBrokenCircuitError' in err ||
-    /No connection established|Failed to connect|Waiting for LB pick/.test(err.message));
-
-class AttemptTimeout extends Error {}
-
 export class EtcdStore implements MetadataStore {
   readonly description: string;
   private readonly label: string;
   private readonly budgets: { dial: number; command: number };
+  private readonly reads: EtcdReads;
   private readonly leases = new Set<EtcdLease>();
+  private writer: Promise<Writer> | undefined;
+  private etcd3: Writer['etcd3'] | undefined;
   private closed = false;
 
-  constructor(
-    private readonly etcd3: Etcd3Module,
-    private readonly client: Etcd3,
+  private constructor(
     private readonly options: EtcdOptions,
+    private readonly tls: TlsMaterial | undefined,
   ) {
     this.label = options.endpoints.join(',');
     this.description = `etcd ${this.label}`;
     this.budgets = attemptBudgets(options);
+    this.reads = new EtcdReads(options.endpoints, tls, options.auth);
   }
 
-  /** Loads etcd3 (costly: gRPC and protobuf parsing) only here, and connects within the dial timeout. */
+  /** Reaches etcd (and signs in, with a user) within the dial timeout; loads no gRPC library. */
   static async connect(options: EtcdOptions): Promise<EtcdStore> {
-    const [etcd3, cockatiel, credentials] = await Promise.all([
-      import('etcd3'),
-      import('cockatiel'),
-      readTlsFiles(options),
-    ]);
-    const per = attemptBudgets(options);
-    const client = new etcd3.Etcd3({
-      hosts: options.endpoints,
-      ...(credentials && { credentials }),
-      ...(options.auth && {
-        auth: { ...options.auth, callOptions: () => ({ deadline: Date.now() + per.dial }) },
-      }),
-      faultHandling: {
-        // Our loop retries; etcd3's global retry would retry writes blindly and outlive our timeouts.
-        global: cockatiel.noop,
-        // One failure takes an endpoint out of rotation briefly, so retries go to the others.
-        host: () =>
-          cockatiel.circuitBreaker(
-            cockatiel.handleWhen(
-              (e) => etcd3.isRecoverableError(e) && !(e instanceof etcd3.GRPCResourceExhastedError),
-            ),
-            {
-              // Skipped for 0.5 s, then longer each time the probe fails: a silent endpoint costs a
-              // caller its share of the timeout only now and then.
-              halfOpenAfter: new cockatiel.ExponentialBackoff({ initialDelay: 500, maxDelay: 30_000 }),
-              breaker: new cockatiel.ConsecutiveBreaker(1),
-            },
-          ),
-      },
-    });
-    closeChannelsAtOnce(client);
-    const store = new EtcdStore(etcd3, client, options);
+    const store = new EtcdStore(options, await readTlsFiles(options));
     try {
-      await store.call('connect', 'read', (o) => client.maintenance.status(o), 'dial');
+      await store.call('connect', 'read', (o) => store.reads.reach(o.deadline), 'dial');
     } catch (err) {
       await store.close();
       throw err;
@@ -141,73 +80,40 @@ export class EtcdStore implements MetadataStore {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.call(`get ${key}`, 'read', (o) =>
-      this.client.kv.range({ key: Buffer.from(key) }, o),
+    const reply = await this.call(`get ${key}`, 'read', (o) =>
+      this.reads.range({ key: Buffer.from(key) }, o.deadline),
     );
-    const kv = res.kvs[0];
-    return kv && toKeyValue(kv);
+    return reply.kvs()[0];
   }
 
-  async *range(prefix: string, options: RangeOptions = {}): AsyncIterable<KeyValue[]> {
-    let limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new UsageError(`page size: expected a positive integer, got ${limit}`);
-    let revision = options.revision;
-    const end = prefixEnd(Buffer.from(prefix));
-    const fetchPage = async (from: Buffer) => {
-      for (;;) {
-        const request = { key: from, range_end: end, limit, revision: revision ?? 0 };
-        try {
-          return await this.call(`list ${prefix}`, 'read', (o) => this.client.kv.range(request, o));
-        } catch (err) {
-          // A page of big values can exceed gRPC's 4 MiB message limit: ask for fewer keys.
-          const tooBig =
-            err instanceof StoreError &&
-            /larger than max/.test(String((err.cause as Error | undefined)?.message));
-          if (!tooBig || limit <= 1) throw err;
-          limit = Math.ceil(limit / 2);
-        }
-      }
+  range(prefix: string, options: RangeOptions = {}): AsyncIterable<KeyValue[]> {
+    const what = `list ${prefix}`;
+    const io = {
+      range: (request: Parameters<EtcdReads['range']>[0]) =>
+        this.call(what, 'read', (o) => this.reads.range(request, o.deadline)),
+      tooBig: (err: unknown) => err instanceof StoreError && isTooBig(err.cause),
     };
-    let pending = fetchPage(Buffer.from(prefix));
-    for (;;) {
-      const res = await pending;
-      revision ||= Number(res.header.revision); // 0 asks for the current revision: pin that one too
-      const last = res.kvs.at(-1);
-      const more = res.more && last !== undefined;
-      if (more) {
-        // Read ahead: the next page travels while the caller works on this one (at most two pages
-        // in memory). If the caller stops early, its failure is nobody's concern.
-        pending = fetchPage(Buffer.concat([last.key, Buffer.from([0])]));
-        pending.catch(() => undefined);
-      }
-      if (res.kvs.length > 0) yield res.kvs.map(toKeyValue);
-      if (!more) return;
-    }
+    return listPages(io, prefix, options.pageSize ?? DEFAULT_PAGE_SIZE, options.revision);
   }
 
   async revision(): Promise<number> {
-    // An empty txn is a linearizable read of the header that needs no permission on any key.
-    const res = await this.call('read the revision', 'read', (o) => this.client.kv.txn({}, o));
-    return Number(res.header.revision);
+    return this.call('read the revision', 'read', (o) => this.reads.revision(o.deadline));
   }
 
   async txn(compares: Compare[], success: Op[], failure: Op[] = []): Promise<TxnResult> {
     const keys = [...compares, ...success, ...failure].map((x) => x.key);
     const what = `txn on ${keys[0] ?? 'no keys'}${keys.length > 1 ? ` and ${keys.length - 1} more` : ''}`;
     const kind: Kind = success.length + failure.length > 0 ? 'write' : 'read';
-    const request = {
-      compare: compares.map((c) => this.toCompare(c)),
-      success: success.map(toRequestOp),
-      failure: failure.map(toRequestOp),
-    };
-    const res = await this.call(what, kind, (o) => this.client.kv.txn(request, o));
+    const { client, request: build } = await this.write(what);
+    const request = build(compares, success, failure);
+    const res = await this.call(what, kind, (o) => client.kv.txn(request, o));
     return { succeeded: res.succeeded, revision: Number(res.header.revision) };
   }
 
   async grantLease(ttlSeconds: number): Promise<Lease> {
+    const { etcd3, client } = await this.write(`grant a ${ttlSeconds}s lease`);
     const lease = await this.call(`grant a ${ttlSeconds}s lease`, 'read', async (o) => {
-      const attempt = this.client.lease(ttlSeconds, o);
+      const attempt = client.lease(ttlSeconds, o);
       try {
         await attempt.grant();
         return attempt;
@@ -225,8 +131,8 @@ export class EtcdStore implements MetadataStore {
         this.leases.delete(lease);
         lease.release();
         await this.call(`revoke lease ${id}`, 'read', (o) =>
-          this.client.leaseClient.leaseRevoke({ ID: id }, o).catch((err: unknown) => {
-            if (!(err instanceof this.etcd3.EtcdLeaseInvalidError)) throw err;
+          client.leaseClient.leaseRevoke({ ID: id }, o).catch((err: unknown) => {
+            if (!(err instanceof etcd3.EtcdLeaseInvalidError)) throw err;
           }),
         );
       },
@@ -235,25 +141,23 @@ export class EtcdStore implements MetadataStore {
 
   async leaseTimeToLive(id: string): Promise<number | undefined> {
     if (!/^\d+$/.test(id)) return undefined;
-    const res = await this.call(`read lease ${id}`, 'read', (o) =>
-      this.client.leaseClient.leaseTimeToLive({ ID: id }, o),
-    );
-    const ttl = Number(res.TTL);
+    const ttl = await this.call(`read lease ${id}`, 'read', (o) => this.reads.leaseTtl(id, o.deadline));
     return ttl < 0 ? undefined : ttl;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reads.close();
     // Keep-alives stop; held leases then expire by their TTL unless revoked first.
     this.leases.forEach((lease) => lease.release());
     this.leases.clear();
-    this.client.close();
+    (await this.writer?.catch(() => undefined))?.client.close();
   }
 
   /**
    * Runs `attempt` until it succeeds, fails for good, or the phase's timeout is spent; each
-   * attempt carries a gRPC deadline and a timer of its own, so nothing waits past the timeout.
+   * attempt carries a deadline and a timer of its own, so nothing waits past the timeout.
    * @internal
    */
   async call<T>(
@@ -275,20 +179,22 @@ export class EtcdStore implements MetadataStore {
       } catch (e) {
         err = e;
       }
+      if (this.closed) throw new StoreError(`${this.description} is closed; cannot ${what}`, { cause: err });
       if (!(err instanceof Error && 'isBrokenCircuitError' in err)) last = err;
       const cause = describeCause(err);
       if (isTlsFailure(cause))
         throw new StoreError(`TLS handshake with etcd at ${this.label} failed: ${cause}${tlsHint(cause)}`, {
           cause: err,
         });
-      const retry = neverSent(err) || (kind === 'read' && this.transient(err));
-      if (!retry) {
-        throw kind === 'write' && this.transient(err)
-          ? new StoreError(
-              `etcd at ${this.label} failed during ${what}: ${cause}; the write may or may not have been applied`,
-              { cause: err },
-            )
-          : this.failure(what, err);
+      const transient = this.transient(err);
+      if (!(neverSent(err) || (kind === 'read' && transient))) {
+        const user = this.options.auth?.username;
+        throw new StoreError(
+          kind === 'write' && transient
+            ? `etcd at ${this.label} failed during ${what}: ${cause}; the write may or may not have been applied`
+            : failureMessage(this.label, what, user, err),
+          { cause: err },
+        );
       }
       await sleep(Math.min(50 * 2 ** n, 250, end - Date.now()));
     }
@@ -301,110 +207,23 @@ export class EtcdStore implements MetadataStore {
     );
   }
 
-  /** Failures that another try (or endpoint) may not have; an oversized response is not one. */
   private transient(err: unknown): boolean {
-    if (err instanceof AttemptTimeout) return true;
-    return (
-      err instanceof Error &&
-      this.etcd3.isRecoverableError(err) &&
-      !(err instanceof this.etcd3.GRPCResourceExhastedError)
+    const e = this.etcd3;
+    return isTransient(
+      err,
+      (x) => e !== undefined && e.isRecoverableError(x) && !(x instanceof e.GRPCResourceExhastedError),
     );
   }
 
-  private failure(what: string, err: unknown): StoreError {
-    const e = this.etcd3;
-    const user = this.options.auth?.username;
-    const cause = describeCause(err);
-    const message =
-      err instanceof e.EtcdAuthenticationFailedError
-        ? `etcd at ${this.label} rejected user '${user}': wrong user name or password`
-        : /user name is empty/.test(cause)
-          ? `etcd at ${this.label} requires authentication: pass --user NAME:PASSWORD (or OTLPCTL_USER)`
-          : err instanceof e.EtcdPermissionDeniedError
-            ? `etcd at ${this.label} denied ${user ? `user '${user}'` : 'this client'} permission to ${what}`
-            : `etcd at ${this.label} could not ${what}: ${cause}`;
-    return new StoreError(message, { cause: err });
+  /** etcd3, created on the first write; connecting happens within that write's own timeout. */
+  private write(what: string): Promise<Writer> {
+    if (this.closed) return Promise.reject(new StoreError(`${this.description} is closed; cannot ${what}`));
+    this.writer ??= import('./etcd-writer.js').then(async ({ createWriter }) => {
+      const w = await createWriter(this.options, this.tls, this.budgets.dial);
+      this.etcd3 = w.etcd3;
+      if (this.closed) w.client.close();
+      return w;
+    });
+    return this.writer;
   }
-
-  private toCompare(c: Compare): ICompare {
-    const { CompareTarget, CompareResult } = this.etcd3;
-    const base = { key: Buffer.from(c.key), result: CompareResult.Equal };
-    if (c.target === 'mod') return { ...base, target: CompareTarget.Mod, mod_revision: c.modRevision };
-    if (c.target === 'create')
-      return { ...base, target: CompareTarget.Create, create_revision: c.createRevision };
-    return { ...base, target: CompareTarget.Value, value: Buffer.from(c.value) };
-  }
-}
-
-/**
- * etcd3 closes a still-connecting gRPC channel only after waiting up to 1 s for it (a workaround
- * for an old grpc-js bug), and that timer keeps a failed CLI run alive; grpc-js 1.14 closes such
- * a channel cleanly, so close at once. Reaches into etcd3 1.1.2's pool; a no-op if it changes.
- */
-function closeChannelsAtOnce(client: Etcd3): void {
-  type Host = { cachedServices: Record<string, { close(): void } | undefined>; resetAllServices(): void };
-  const hosts = (client as unknown as { pool?: { hosts?: Host[] } }).pool?.hosts ?? [];
-  for (const host of hosts) {
-    if (typeof host.resetAllServices !== 'function' || typeof host.cachedServices !== 'object') continue;
-    host.resetAllServices = () => {
-      Object.values(host.cachedServices).forEach((service) => service?.close());
-      host.cachedServices = Object.create(null) as Host['cachedServices'];
-    };
-  }
-}
-
-function withTimer<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AttemptTimeout(`no answer within ${seconds(ms)}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function tlsHint(cause: string): string {
-  if (/verify|self.signed|unknown ca/i.test(cause))
-    return ' (is --cacert the CA that signed the server certificate?)';
-  if (/bad certificate|certificate required/i.test(cause))
-    return ' (the server wants a client certificate: --cert and --key)';
-  if (/wrong version number|before secure TLS/i.test(cause))
-    return ' (does the endpoint speak TLS? if not, use http:// or host:port)';
-  return '';
-}
-
-function plainHint(cause: string): string {
-  return /Failed to connect|Connection dropped/.test(cause)
-    ? ' (if etcd serves TLS, use https:// endpoints and --cacert)'
-    : '';
-}
-
-/** The first key after every key starting with `prefix`; `\0` (the end of the keyspace) if none. */
-function prefixEnd(prefix: Buffer): Buffer {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    if ((prefix[i] as number) < 0xff)
-      return Buffer.concat([prefix.subarray(0, i), Buffer.from([(prefix[i] as number) + 1])]);
-  }
-  return Buffer.from([0]);
-}
-
-function toRequestOp(op: Op): IRequestOp {
-  if (op.type === 'delete') return { request_delete_range: { key: Buffer.from(op.key) } };
-  return {
-    request_put: {
-      key: Buffer.from(op.key),
-      value: Buffer.from(op.value),
-      ...(op.lease && { lease: op.lease }),
-    },
-  };
-}
-
-function toKeyValue(kv: IKeyValue): KeyValue {
-  const out: KeyValue = {
-    key: kv.key.toString(),
-    value: kv.value.toString(),
-    createRevision: Number(kv.create_revision),
-    modRevision: Number(kv.mod_revision),
-    version: Number(kv.version),
-  };
-  if (kv.lease !== '0') out.lease = kv.lease;
-  return out;
 }

@@ -99,11 +99,11 @@ export class Metadata {
 }
 
 /**
- * Keys per page of a partition listing. etcd 3.4 counts the whole remaining range on every limited
- * range request, so many small pages cost O(n²) on the server; 5,000 seed-sized values (~1.7 MiB)
- * stay well under gRPC's 4 MiB response limit, and the etcd store halves a page that would not.
+ * Keys per page handed to a caller of a partition listing. The etcd store fetches at least 5,000
+ * keys per request whatever this is (etcd 3.4 counts the whole remaining range on every limited
+ * request), so this only bounds how much a caller holds at once: smaller pages, less GC.
  */
-export const PARTITION_PAGE = 5000;
+export const PARTITION_PAGE = 1000;
 
 /** One stored partition as a listing meets it: parsed, or the reason it does not parse. */
 export type PartitionEntry =

@@ -20,13 +20,16 @@ async function build(): Promise<void> {
   await mkdir(out, { recursive: true });
   bin = await mkdtemp(join(out, 'otlpctl-etcd-exit-'));
   const todo = [resolve('src/store/etcd.ts'), resolve('src/store/etcd-options.ts')];
+  const seen = new Set<string>();
   for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+    if (seen.has(file)) continue; // modules may import each other
+    seen.add(file);
     const source = await readFile(file, 'utf8');
     const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
     const target = join(bin, relative(resolve('src'), file).replace(/\.ts$/, '.js'));
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, ts.transpileModule(source, { compilerOptions: options }).outputText);
-    for (const [, dep] of source.matchAll(/from '(\.\.?\/[^']+)\.js'/g))
+    for (const [, dep] of source.matchAll(/(?:from |import\()'(\.\.?\/[^']+)\.js'/g))
       todo.push(resolve(dirname(file), `${dep}.ts`));
   }
   await writeFile(join(bin, 'package.json'), '{"type": "module"}');
@@ -34,19 +37,27 @@ async function build(): Promise<void> {
 }
 
 // Does some work (or fails to connect), prints "done", and then should simply end.
-const CHILD = `import { EtcdStore } from './store/etcd.js';
+// Reads alone must not load etcd3 or gRPC: the child says which it loaded ("grpc" or "light").
+const CHILD = `import { createRequire } from 'node:module';
+import { EtcdStore } from './store/etcd.js';
 import { resolveEtcdOptions } from './store/etcd-options.js';
 const [flags, work] = [JSON.parse(process.argv[2]), process.argv[3]];
+const loaded = () =>
+  Object.keys(createRequire(import.meta.url).cache).some((f) => /node_modules.(etcd3|@grpc)/.test(f)) ? 'grpc' : 'light';
 try {
   const store = await EtcdStore.connect(resolveEtcdOptions(flags, {}));
   if (work === 'all') {
     const lease = await store.grantLease(5);
     await store.txn([], [{ type: 'put', key: '/exit/a', value: 'x', lease: lease.id }]);
+  }
+  if (work === 'all' || work === 'read') {
     await store.get('/exit/a');
     for await (const _ of store.range('/exit/')) {}
+    await store.revision();
+    await store.leaseTimeToLive('7');
   }
   await store.close();
-  console.log('done');
+  console.log('done', loaded());
 } catch (err) {
   console.log('done', err.message);
 }`;
@@ -94,11 +105,21 @@ describe('EtcdStore lets the process exit', () => {
   });
 
   it.each([
-    ['after work with a kept-alive lease', { endpoints: () => sharedEtcdEndpoint() }, /^done\n$/],
+    ['after work with a kept-alive lease', { endpoints: () => sharedEtcdEndpoint() }, /^done grpc\n$/],
     [
       'after work as an authenticated user',
       { endpoints: () => secured.endpoints[0] as string, user: 'root:rootpw' },
-      /^done\n$/,
+      /^done grpc\n$/,
+    ],
+    [
+      'after reads alone, loading no gRPC',
+      { endpoints: () => sharedEtcdEndpoint(), work: 'read' },
+      /^done light\n$/,
+    ],
+    [
+      'after reads as an authenticated user, loading no gRPC',
+      { endpoints: () => secured.endpoints[0] as string, user: 'root:rootpw', work: 'read' },
+      /^done light\n$/,
     ],
     [
       'after a refused connection',
@@ -115,8 +136,8 @@ describe('EtcdStore lets the process exit', () => {
       { endpoints: () => silent, dialTimeout: '500ms', user: 'u:p' },
       /unreachable after 500ms/,
     ],
-  ])('%s', async (_, { endpoints, ...flags }, printed) => {
-    const { stdout, lingeredMs } = await run({ endpoints: endpoints(), ...flags });
+  ])('%s', async (_, { endpoints, work, ...flags }: { endpoints: () => string; work?: string }, printed) => {
+    const { stdout, lingeredMs } = await run({ endpoints: endpoints(), ...flags }, work);
     expect(stdout).toMatch(printed);
     expect(lingeredMs).toBeLessThan(500);
   });

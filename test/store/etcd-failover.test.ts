@@ -1,4 +1,5 @@
 /** EtcdStore on a three-member cluster: members die, calls go on elsewhere or end within the timeout. */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
 import type { Op } from '../../src/store/contract.js';
@@ -30,6 +31,29 @@ describe('EtcdStore on a three-member cluster', () => {
     cluster = await startEtcd({ members: 3 });
   });
   afterAll(() => cluster.stop());
+
+  it('reads past a refusing and a silent endpoint, and stays with the one that answers', async () => {
+    const blackhole = net.createServer(() => undefined);
+    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
+    const silent = `127.0.0.1:${(blackhole.address() as net.AddressInfo).port}`;
+    try {
+      const endpoints = ['127.0.0.1:1', silent, ...cluster.members.map((m) => m.endpoint)].join(',');
+      const started = Date.now();
+      const store = await EtcdStore.connect(resolveEtcdOptions({ endpoints }, {}));
+      // Five endpoints share the 2 s dial timeout: the silent one costs its 500 ms share once.
+      expect(Date.now() - started).toBeLessThan(1_500);
+      await store.txn([], [put('/g/read', 'here')]);
+      const reads = Date.now();
+      for (let i = 0; i < 20; i++) expect((await store.get('/g/read'))?.value).toBe('here');
+      const listed = [];
+      for await (const page of store.range('/g/')) listed.push(...page);
+      expect(listed.map((kv) => kv.key)).toEqual(['/g/read']);
+      expect(Date.now() - reads).toBeLessThan(1_000);
+      await store.close();
+    } finally {
+      blackhole.close();
+    }
+  });
 
   it('goes on at once, keep-alives included, when the first endpoint dies', async () => {
     const leader = await cluster.leader();

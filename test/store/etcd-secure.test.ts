@@ -1,13 +1,20 @@
 /** EtcdStore against etcd with TLS (client certificates) and with users, roles and permissions. */
 import { rmSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
 import { EtcdStore } from '../../src/store/etcd.js';
+import { GrpcChannel } from '../../src/store/etcd-grpc.js';
 import { resolveEtcdOptions, type EtcdFlags } from '../../src/store/etcd-options.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { makeTlsFiles, type TlsFiles } from '../harness/etcd-tls.js';
 import { sharedEtcdEndpoint } from '../harness/etcd-shared.js';
+
+async function pagesOfRange(store: EtcdStore, prefix: string) {
+  const kvs = [];
+  for await (const page of store.range(prefix)) kvs.push(...page);
+  return kvs;
+}
 
 const connect = (flags: EtcdFlags): Promise<EtcdStore> =>
   EtcdStore.connect(resolveEtcdOptions({ dialTimeout: '1s', ...flags }, {}));
@@ -77,7 +84,7 @@ describe('EtcdStore over TLS with client certificates', () => {
     const plain = endpoint.replace('https://', '');
     const { message, ms } = await failure({ endpoints: plain });
     expect(message).toBe(
-      `etcd at ${plain} unreachable after 1s (dial timeout): Failed to connect (if etcd serves TLS, use https:// endpoints and --cacert)`,
+      `etcd at ${plain} unreachable after 1s (dial timeout): connection closed before an answer (if etcd serves TLS, use https:// endpoints and --cacert)`,
     );
     expect(ms).toBeLessThan(1_600);
   });
@@ -93,6 +100,26 @@ describe('EtcdStore over TLS with client certificates', () => {
     await expect(connect({ endpoints: endpoint, cacert: `${tls.dir}/missing.pem` })).rejects.toThrow(
       `--cacert ${tls.dir}/missing.pem: cannot read it (ENOENT)`,
     );
+  });
+
+  // Last: it turns authentication on for this cluster.
+  it('reads and writes over TLS as an authenticated user, and fails in one line without the password', async () => {
+    for (const args of [
+      ['user', 'add', 'root:tls-rootpw'],
+      ['user', 'grant-role', 'root', 'root'],
+      ['auth', 'enable'],
+    ])
+      await cluster.etcdctl(args);
+    const files = { endpoints: endpoint, cacert: tls.ca, cert: tls.clientCert, key: tls.clientKey };
+    const store = await connect({ ...files, user: 'root', password: 'tls-rootpw' });
+    const { revision } = await store.txn([], [{ type: 'put', key: '/tls/auth', value: 'yes' }]);
+    expect(await store.get('/tls/auth')).toMatchObject({ value: 'yes', modRevision: revision });
+    expect((await pagesOfRange(store, '/tls/')).map((kv) => kv.key)).toEqual(['/tls/a', '/tls/auth']);
+    expect(await store.revision()).toBeGreaterThanOrEqual(revision);
+    await store.close();
+    const { message, error } = await failure({ ...files, user: 'root:wrong-tls-pw' });
+    expect(message).toBe(`etcd at ${endpoint} rejected user 'root': wrong user name or password`);
+    expect(inspect(error, { depth: 10 })).not.toContain('wrong-tls-pw');
   });
 });
 
@@ -152,6 +179,30 @@ describe('EtcdStore with etcd authentication', () => {
     expect(message).toBe(`etcd at ${endpoint} rejected user 'otlp': wrong user name or password`);
     expect(inspect(error, { depth: 10 })).not.toContain('hunter2');
     expect(ms).toBeLessThan(1_000);
+  });
+
+  it('never puts the password in a failed read’s error', async () => {
+    const { message, error } = await failure({ endpoints: endpoint, user: 'otlp:s3cret-pw' }, (s) =>
+      s.get('/root-only/x'),
+    );
+    expect(message).toBe(`etcd at ${endpoint} denied user 'otlp' permission to get /root-only/x`);
+    expect(inspect(error, { depth: 10 })).not.toContain('s3cret-pw');
+  });
+
+  it('signs in again when etcd no longer knows its token', async () => {
+    const unary = vi.spyOn(GrpcChannel.prototype, 'unary');
+    const signIns = () => unary.mock.calls.filter(([method]) => method.endsWith('/Authenticate')).length;
+    const store = await connect({ endpoints: endpoint, user: 'otlp:s3cret-pw' });
+    await store.txn([], [{ type: 'put', key: '/otlp/renew', value: '1' }]);
+    expect((await store.get('/otlp/renew'))?.value).toBe('1');
+    // Turning authentication off and on drops every token etcd has handed out.
+    await cluster.etcdctl(['--user=root:rootpw', 'auth', 'disable']);
+    await cluster.etcdctl(['--user=root:rootpw', 'auth', 'enable']);
+    expect((await store.get('/otlp/renew'))?.value).toBe('1');
+    expect((await pagesOfRange(store, '/otlp/renew')).map((kv) => kv.value)).toEqual(['1']);
+    expect(signIns()).toBe(2);
+    await store.close();
+    unary.mockRestore();
   });
 
   it('says a user is needed when none is given', async () => {

@@ -3,17 +3,62 @@
  * silent or hung. Every failure must be one StoreError line within the configured timeout.
  */
 import net from 'node:net';
-import { KVClient } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
 import type { KeyValue, Op } from '../../src/store/contract.js';
 import { EtcdStore } from '../../src/store/etcd.js';
+import { GrpcChannel } from '../../src/store/etcd-grpc.js';
+import { TUNING } from '../../src/store/etcd-range.js';
 import { resolveEtcdOptions } from '../../src/store/etcd-options.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
 import { pagesOf } from '../contract/suite.js';
 
 const put = (key: string, value: string): Op => ({ type: 'put', key, value });
+
+/** A RangeRequest as the store sent it (protobuf fields 1–4 and 9), decoded from the wire. */
+function rangeRequest(m: Buffer): {
+  key: string;
+  end: string;
+  limit: number;
+  revision: number;
+  countOnly: boolean;
+} {
+  const req = { key: '', end: '', limit: 0, revision: 0, countOnly: false };
+  let i = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const b = m[i++] as number;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+    }
+  };
+  while (i < m.length) {
+    const tag = varint();
+    if ((tag & 7) === 2) {
+      const length = varint();
+      const bytes = m.toString('latin1', i, (i += length));
+      if (tag >> 3 === 1) req.key = bytes;
+      if (tag >> 3 === 2) req.end = bytes;
+    } else {
+      const value = varint();
+      if (tag >> 3 === 3) req.limit = value;
+      if (tag >> 3 === 4) req.revision = value;
+      if (tag >> 3 === 9) req.countOnly = value === 1;
+    }
+  }
+  return req;
+}
+
+/** Every Range request sent from now on, as the store's read channel sent it. */
+function spyRanges(): () => ReturnType<typeof rangeRequest>[] {
+  const unary = vi.spyOn(GrpcChannel.prototype, 'unary');
+  return () =>
+    unary.mock.calls
+      .filter(([method]) => method === '/etcdserverpb.KV/Range')
+      .map(([, message]) => rangeRequest(message));
+}
 
 /** Writes n keys `<prefix>NNNNN` in transactions of at most 128 operations (etcd's limit). */
 async function fill(
@@ -61,31 +106,46 @@ describe('EtcdStore on a real etcd', () => {
   afterAll(() => store.close());
   afterEach(() => vi.restoreAllMocks());
 
-  it('pages a large listing: 2,500 keys in pages of at most 1,000, at most one page read ahead', async () => {
+  it('hands out 2,500 keys in pages of 1,000, from one request of up to 5,000', async () => {
     const p = uniquePrefix();
     await fill(store, p, 2500);
-    const range = vi.spyOn(KVClient.prototype, 'range');
-    const pages = store.range(p, { pageSize: 1000 })[Symbol.asyncIterator]();
-    const first = await pages.next();
-    // Streamed: the next page travels while this one is used, and no further.
-    expect(range.mock.calls.length).toBeLessThanOrEqual(2);
-    const sizes = [(first.value as KeyValue[]).length];
-    for (let page = await pages.next(); !page.done; page = await pages.next()) sizes.push(page.value.length);
+    const ranges = spyRanges();
+    const sizes = [];
+    for await (const page of store.range(p, { pageSize: 1000 })) sizes.push(page.length);
     expect(sizes).toEqual([1000, 1000, 500]);
-    expect(range).toHaveBeenCalledTimes(3);
-    expect(range.mock.calls.map(([req]) => Number(req.limit))).toEqual([1000, 1000, 1000]);
-    const revisions = new Set(range.mock.calls.map(([req]) => Number(req.revision)).slice(1));
-    expect(revisions.size).toBe(1); // pages after the first are read at the first one's revision
+    expect(ranges().map((r) => r.limit)).toEqual([5000]);
   });
 
-  it('uses 1,000 keys a page by default, and halves a page that exceeds gRPC’s 4 MiB message limit', async () => {
+  it('reads one request ahead of the caller, every one at the first one’s revision', async () => {
+    const fetchKeys = TUNING.fetchKeys;
+    TUNING.fetchKeys = 1; // requests of one page each
+    try {
+      const p = uniquePrefix();
+      await fill(store, p, 2500);
+      const ranges = spyRanges();
+      const pages = store.range(p, { pageSize: 1000 })[Symbol.asyncIterator]();
+      const first = await pages.next();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(ranges()).toHaveLength(2); // streamed: the next page travels, no more
+      const sizes = [(first.value as KeyValue[]).length];
+      for (let page = await pages.next(); !page.done; page = await pages.next())
+        sizes.push(page.value.length);
+      expect(sizes).toEqual([1000, 1000, 500]);
+      expect(ranges().map((r) => r.limit)).toEqual([1000, 1000, 1000]);
+      expect(ranges().map((r) => r.revision)).toEqual([0, expect.any(Number), ranges()[1]?.revision]);
+    } finally {
+      TUNING.fetchKeys = fetchKeys;
+    }
+  });
+
+  it('halves a request whose reply would exceed the 4 MiB message limit, and pages with it', async () => {
     const p = uniquePrefix();
-    await fill(store, p, 1000, (i) => `${i}`.padEnd(5_000, '.')); // ~5 MB in one page
-    const range = vi.spyOn(KVClient.prototype, 'range');
+    await fill(store, p, 1000, (i) => `${i}`.padEnd(5_000, '.')); // ~5 MB in one reply
+    const ranges = spyRanges();
     const sizes: number[] = [];
     for await (const page of store.range(p)) sizes.push(page.length);
-    expect(sizes).toEqual([500, 500]);
-    expect(range.mock.calls.map(([req]) => Number(req.limit))).toEqual([1000, 500, 500]);
+    expect(sizes).toEqual([625, 375]);
+    expect(ranges().map((r) => r.limit)).toEqual([5000, 2500, 1250, 625, 625]);
   });
 
   it('keeps a listing at its first page’s revision while others write', async () => {
