@@ -2,7 +2,7 @@
 // `partitions list` over 184,320 partitions against `etcdctl get --prefix -w json`.
 //
 //   npm run build && node bench/etcd.js [partitions, default 184320]
-import { BIN, fmt, median, timeCommand, timeProcess } from './lib.js';
+import { BIN, fmt, median, seedPartitionPut, timeCommand, timeProcess } from './lib.js';
 import { startEtcd } from './etcd-server.js';
 import { DEFAULT_CONFIG } from '../dist/core/config.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,24 +38,7 @@ try {
   const firstBucket = Math.floor(Date.now() / 3_600_000) - Math.ceil(PARTITIONS / 256);
   for (let k = 0; k < PARTITIONS; k++) {
     const bucket = firstBucket + Math.floor(k / 256);
-    const id = `partition_${bucket}_${String(k % 256).padStart(4, '0')}`;
-    const n = (k * 7) % NODES;
-    const nodes = [n, (n + 1) % NODES, (n + 2) % NODES].map((x) => `node-${String(x + 1).padStart(3, '0')}`);
-    const t = new Date(bucket * 3_600_000).toISOString().replace('.000Z', '.123456789Z');
-    ops.push({
-      type: 'put',
-      key: `/otlp/partitions/${id}`,
-      value: JSON.stringify({
-        partition_id: id,
-        nodes,
-        leader: nodes[0],
-        state: 'Active',
-        size_bytes: 1_000_000_000 + ((k * 2654435761) % 4_000_000_000),
-        record_count: 500_000 + (k % 1000),
-        created_at: t,
-        updated_at: t,
-      }),
-    });
+    ops.push(seedPartitionPut('/otlp', bucket, k % 256, k, NODES));
   }
   const t0 = Date.now();
   const batches = [];

@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startEtcd } from './etcd-server.js';
-import { BIN, fmt, median } from './lib.js';
+import { BIN, fmt, median, seedPartitionPut } from './lib.js';
 import { EtcdStore } from '../dist/store/etcd.js';
 import { resolveEtcdOptions } from '../dist/store/etcd-options.js';
 
@@ -84,24 +84,7 @@ async function load(store, prefix, fromMs, hours) {
   const first = fromMs / HOUR;
   for (let k = 0; k < hours * PER_HOUR; k++) {
     const bucket = first + Math.floor(k / PER_HOUR);
-    const id = `partition_${bucket}_${String(k % PER_HOUR).padStart(4, '0')}`;
-    const n = (k * 7) % NODES;
-    const nodes = [n, (n + 1) % NODES, (n + 2) % NODES].map((x) => `node-${String(x + 1).padStart(3, '0')}`);
-    const t = new Date(bucket * HOUR).toISOString().replace('.000Z', '.123456789Z');
-    ops.push({
-      type: 'put',
-      key: `${prefix}/partitions/${id}`,
-      value: JSON.stringify({
-        partition_id: id,
-        nodes,
-        leader: nodes[0],
-        state: 'Active',
-        size_bytes: 1_000_000_000 + ((k * 2654435761) % 4_000_000_000),
-        record_count: 500_000 + (k % 1000),
-        created_at: t,
-        updated_at: t,
-      }),
-    });
+    ops.push(seedPartitionPut(prefix, bucket, k % PER_HOUR, k, NODES));
   }
   const batches = [];
   for (let i = 0; i < ops.length; i += 128) batches.push(ops.slice(i, i + 128));

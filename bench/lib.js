@@ -56,3 +56,28 @@ export function median(xs) {
 
 export const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/**
+ * A put of the k-th partition of `bucket` in the seed's exact JSON (chrono nanosecond timestamps),
+ * on three of `nodes` node ids `node-001…`, with a size in the seed's 1–5 GB trace range.
+ */
+export function seedPartitionPut(prefix, bucket, hash, k, nodes) {
+  const id = `partition_${bucket}_${String(hash).padStart(4, '0')}`;
+  const n = (k * 7) % nodes;
+  const replicas = [n, (n + 1) % nodes, (n + 2) % nodes].map((x) => `node-${String(x + 1).padStart(3, '0')}`);
+  const t = new Date(bucket * 3_600_000).toISOString().replace('.000Z', '.123456789Z');
+  return {
+    type: 'put',
+    key: `${prefix}/partitions/${id}`,
+    value: JSON.stringify({
+      partition_id: id,
+      nodes: replicas,
+      leader: replicas[0],
+      state: 'Active',
+      size_bytes: 1_000_000_000 + ((k * 2654435761) % 4_000_000_000),
+      record_count: 500_000 + (k % 1000),
+      created_at: t,
+      updated_at: t,
+    }),
+  };
+}

@@ -1,20 +1,14 @@
+import type { ExecResult } from '../commands/rebalance-exec.js';
 import type { RebalancePlan } from '../core/rebalance/index.js';
 import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
 import { bytes } from './partitions.js';
 
 /** Rebalance plans, runs, status and cancel: data in, text out. */
 
-export interface RunReport {
+/** An apply, resume or cancel run: what the executor counted, with the plan and its outcome. */
+export interface RunReport extends ExecResult {
   plan_id: string | null;
   status: string;
-  partitions: number;
-  done: number;
-  bytes_done: number;
-  skipped: { partition_id: string; reason: string; stale: boolean }[];
-  failed: { partition_id: string; error: string }[];
-  migrating: string[];
-  not_started: number;
-  reverted: number;
 }
 
 export interface StatusReport {
