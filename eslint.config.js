@@ -11,7 +11,16 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'bench/**/*.js'],
+    // bin/ is CommonJS (bin/package.json): it starts the CLI without Node's ESM loader.
+    files: ['bin/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['bin/**/*.js', 'bench/**/*.js', 'scripts/**/*.mjs'],
     languageOptions: {
       globals: {
         process: 'readonly',

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
-main(process.argv);
+'use strict';
+require('./load.js').loadBundle().exports.main(process.argv);

@@ -31,28 +31,44 @@ export class ConsistentHashRing {
   ) {
     const sorted = [...nodes].sort((a, b) => (a.node_id < b.node_id ? -1 : a.node_id > b.node_id ? 1 : 0));
     this.nodeIds = sorted.map((n) => n.node_id);
-    const his: number[] = [];
-    const los: number[] = [];
-    const owners: number[] = [];
-    sorted.forEach((node, idx) => {
-      const count = Math.round(virtualNodes * node.weight);
-      for (let i = 0; i < count; i++) {
-        this.hashKey(`${node.node_id}:${i}`);
-        his.push(this.scratch[0]!);
-        los.push(this.scratch[1]!);
-        owners.push(idx);
+    const counts = sorted.map((node) => Math.round(virtualNodes * node.weight));
+    const total = counts.reduce((a, b) => a + b, 0);
+    // Typed arrays throughout: a cold `locate` builds 15,000 points for 100 nodes, and plain
+    // arrays of numbers ≥ 2^31 with a comparator sort spent ~30 ms, mostly in GC.
+    const his = new Uint32Array(total);
+    const los = new Uint32Array(total);
+    const owners = new Uint32Array(total);
+    let k = 0;
+    const { enc, scratch } = this;
+    for (let idx = 0; idx < sorted.length; idx++) {
+      // The point key "<node>:<i>" is written as bytes behind the node's encoded prefix.
+      const base = enc.reset().utf8(`${sorted[idx]!.node_id}:`).length;
+      for (let i = 0; i < counts[idx]!; i++, k++) {
+        enc.length = base;
+        enc.decimal(i).u8(0xff);
+        this.hasher.hashInto(enc.bytes, enc.length, scratch);
+        his[k] = this.scratch[0]!;
+        los[k] = this.scratch[1]!;
+        owners[k] = idx;
       }
-    });
-    // Sort by point, then by owner so that among equal points the id sorting last comes last and wins.
-    const order = his.map((_, i) => i);
-    order.sort((a, b) => his[a]! - his[b]! || los[a]! - los[b]! || owners[a]! - owners[b]!);
-    const keep = order.filter((i, k) => {
-      const next = order[k + 1];
-      return next === undefined || his[next] !== his[i] || los[next] !== los[i];
-    });
-    this.hi = Uint32Array.from(keep, (i) => his[i]!);
-    this.lo = Uint32Array.from(keep, (i) => los[i]!);
-    this.owner = Uint32Array.from(keep, (i) => owners[i]!);
+    }
+    const order = sortPoints(his, los, owners);
+    // Among equal points the owner sorting last comes last in `order`, and wins.
+    let kept = 0;
+    for (let j = 0; j < total; j++) {
+      const i = order[j]!;
+      const next = j + 1 < total ? order[j + 1]! : -1;
+      if (next < 0 || his[next] !== his[i] || los[next] !== los[i]) order[kept++] = i;
+    }
+    this.hi = new Uint32Array(kept);
+    this.lo = new Uint32Array(kept);
+    this.owner = new Uint32Array(kept);
+    for (let j = 0; j < kept; j++) {
+      const i = order[j]!;
+      this.hi[j] = his[i]!;
+      this.lo[j] = los[i]!;
+      this.owner[j] = owners[i]!;
+    }
   }
 
   get pointCount(): number {
@@ -122,4 +138,29 @@ export class ConsistentHashRing {
     this.enc.str(key);
     this.hasher.hashInto(this.enc.bytes, this.enc.length, this.scratch);
   }
+}
+
+const INDEX_BITS = 21;
+
+/**
+ * Point indexes ordered by (hi, lo, owner). The high halves go through the native numeric sort of
+ * a Float64Array as `hi·2^21 + index` (exact below 2^53); the rare runs of equal high halves are
+ * then ordered by (lo, owner). A ring of more than 2^21 points sorts with a comparator instead.
+ */
+function sortPoints(his: Uint32Array, los: Uint32Array, owners: Uint32Array): Uint32Array {
+  const n = his.length;
+  const byPoint = (a: number, b: number) => his[a]! - his[b]! || los[a]! - los[b]! || owners[a]! - owners[b]!;
+  if (n > 1 << INDEX_BITS) return Uint32Array.from({ length: n }, (_, i) => i).sort(byPoint);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = his[i]! * (1 << INDEX_BITS) + i;
+  keys.sort();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % (1 << INDEX_BITS);
+  for (let start = 0; start < n;) {
+    let end = start + 1;
+    while (end < n && his[order[end]!] === his[order[start]!]) end++;
+    if (end - start > 1) order.subarray(start, end).sort(byPoint);
+    start = end;
+  }
+  return order;
 }

@@ -82,6 +82,20 @@ export class TraceRouter {
     return (routes[hashPartition] ??= this.build(bucketId, hashPartition));
   }
 
+  /**
+   * `route` if the bucket's metadata is at hand, else undefined (load it, then call `route`). One
+   * lookup per line: the hot loop's bucket changes on almost every line of unsorted input.
+   */
+  routeIfReady(bucketId: number, hashPartition: number): Route | undefined {
+    if (bucketId !== this.lastBucket) {
+      const routes = this.byBucket.get(bucketId);
+      if (routes === undefined) return this.ready(bucketId) ? this.route(bucketId, hashPartition) : undefined;
+      this.lastBucket = bucketId;
+      this.lastRoutes = routes;
+    }
+    return (this.lastRoutes[hashPartition] ??= this.build(bucketId, hashPartition));
+  }
+
   /** Library form: a 32-hex trace id and a time in ms. */
   locate(traceIdHex: string, timeMs: number): Route {
     const bytes = new Uint8Array(32);

@@ -306,6 +306,16 @@ describe('RustHashEncoder', () => {
   const anyUtf16Unit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
   const u64Max = (1n << 64n) - 1n;
 
+  it('utf8 + decimal + 0xFF is the encoding of the formatted string (ring point keys)', () => {
+    const enc = new RustHashEncoder(1);
+    fc.assert(
+      fc.property(fc.string(), fc.maxSafeNat(), (prefix, n) => {
+        const direct = [...enc.reset().str(`${prefix}${n}`).toBytes()];
+        expect([...enc.reset().utf8(prefix).decimal(n).u8(0xff).toBytes()]).toEqual(direct);
+      }),
+    );
+  });
+
   it('writes any string as its UTF-8 (lone surrogates as U+FFFD, like TextEncoder) then 0xFF', () => {
     const enc = new RustHashEncoder(1);
     fc.assert(

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getHasher } from '../../src/core/hash/index.js';
+import { RustHashEncoder } from '../../src/core/hash/encoding.js';
+import type { Hasher64 } from '../../src/core/hash/types.js';
 import { ConsistentHashRing } from '../../src/core/ring.js';
 import { countPlacements, idealMovedShare, movedPlacements, skew } from '../../src/core/ring-report.js';
 import { preferReplica, resolvePlacement, type ReplicaView } from '../../src/core/placement.js';
@@ -180,5 +182,66 @@ describe('placement authority and locality', () => {
     });
     const l = new PartitionLocator(DEFAULT_CONFIG, [mk('a', 'Up'), mk('b', 'Down'), mk('c', 'Draining')]);
     expect(l.ring.nodeIds).toEqual(['a', 'b']);
+  });
+});
+
+describe('ConsistentHashRing with a colliding hash (ties and equal high halves)', () => {
+  // A deliberately weak hash: few distinct high halves, so the sort's tie handling is exercised.
+  const weak: Hasher64 = {
+    name: 'xxh64',
+    hashInto(bytes, length, out) {
+      let s = 0;
+      for (let i = 0; i < length; i++) s = (s * 31 + bytes[i]!) >>> 0;
+      out[0] = s % 5;
+      out[1] = (s >>> 3) % 3;
+    },
+    hash: () => 0n,
+    hashMod: () => 0,
+  };
+  /** The seed's walk, written plainly: equal points go to the id sorting last. */
+  function reference(ids: string[], vnodes: number, key: string, rf: number): string[] {
+    const points = new Map<string, { hi: number; lo: number; owner: string }>();
+    const enc = new RustHashEncoder();
+    const out = new Uint32Array(2);
+    for (const id of ids) {
+      for (let i = 0; i < vnodes; i++) {
+        enc.reset().str(`${id}:${i}`);
+        weak.hashInto(enc.bytes, enc.length, out);
+        const at = `${out[0]}/${out[1]}`;
+        const seen = points.get(at);
+        if (!seen || seen.owner < id) points.set(at, { hi: out[0]!, lo: out[1]!, owner: id });
+      }
+    }
+    const ring = [...points.values()].sort((a, b) => a.hi - b.hi || a.lo - b.lo);
+    enc.reset().str(key);
+    weak.hashInto(enc.bytes, enc.length, out);
+    let i = ring.findIndex((p) => p.hi > out[0]! || (p.hi === out[0]! && p.lo >= out[1]!));
+    if (i < 0) i = 0;
+    const got: string[] = [];
+    for (let step = 0; step < ring.length && got.length < Math.min(rf, ids.length); step++) {
+      const owner = ring[(i + step) % ring.length]!.owner;
+      if (!got.includes(owner)) got.push(owner);
+    }
+    return got;
+  }
+
+  it('matches a plain implementation of the walk', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 7 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.string(),
+        fc.integer({ min: 1, max: 4 }),
+        (ids, vnodes, key, rf) => {
+          const ring = new ConsistentHashRing(
+            weak,
+            ids.map((node_id) => ({ node_id, weight: 1 })),
+            vnodes,
+          );
+          expect(ring.replicas(key, rf)).toEqual(reference([...ids], vnodes, key, rf));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -81,8 +81,31 @@ export class RustHashEncoder {
 
   /** A `str`/`String`: UTF-8 bytes, then 0xFF. */
   str(s: string): this {
-    // Worst case 3 bytes per UTF-16 unit (a surrogate pair is 2 units → 4 bytes), plus 0xFF.
-    this.ensure(s.length * 3 + 1);
+    return this.utf8(s).u8(0xff);
+  }
+
+  /**
+   * The decimal digits of a safe integer ≥ 0, as `format!("{}", n)` writes them (no terminator):
+   * with `utf8` and `u8(0xff)` a `format!`ed key is encoded without building the string.
+   */
+  decimal(n: number): this {
+    this.ensure(16);
+    const b = this.bytes;
+    let p = this.length;
+    const start = p;
+    do {
+      b[p++] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+    b.subarray(start, p).reverse();
+    this.length = p;
+    return this;
+  }
+
+  /** UTF-8 bytes of `s`, without the 0xFF that ends a `str`. */
+  utf8(s: string): this {
+    // Worst case 3 bytes per UTF-16 unit (a surrogate pair is 2 units → 4 bytes).
+    this.ensure(s.length * 3);
     const b = this.bytes;
     let p = this.length;
     const n = s.length;
@@ -120,7 +143,6 @@ export class RustHashEncoder {
         b[p++] = 0x80 | (c & 0x3f);
       }
     }
-    b[p++] = 0xff;
     this.length = p;
     return this;
   }

@@ -1,0 +1,38 @@
+'use strict';
+// CommonJS on purpose (see bin/package.json): starting Node's ESM loader costs about 10 ms, a
+// tenth of `node -e 0`, and PRODUCT.md §10 allows a command 0.3× of it in all. The CLI is one
+// bundle (scripts/bundle.mjs) compiled with V8's code cache, made at build time, so start-up
+// neither resolves ~60 modules nor parses 450 kB of JavaScript.
+const { readFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
+
+const BUNDLE = join(__dirname, '..', 'dist', 'otlpctl.cjs');
+const CACHE = `${BUNDLE}.cache`;
+
+/**
+ * Evaluates the bundle and returns its exports plus the compiled script (the build uses it to
+ * write the code cache). A missing or stale cache (another Node version) only costs the compile.
+ */
+function loadBundle() {
+  let cachedData;
+  try {
+    cachedData = readFileSync(CACHE);
+  } catch {
+    // no cache yet: compile from source
+  }
+  // The same wrapper as CommonJS modules get; it must not change between build and run, or V8
+  // rejects the cache.
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(BUNDLE, 'utf8')}\n})`;
+  const script = new vm.Script(source, {
+    filename: BUNDLE,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, // etcd3, ora stay outside
+  });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  return { exports: module.exports, script, cacheRejected: script.cachedDataRejected === true };
+}
+
+module.exports = { loadBundle, BUNDLE, CACHE };

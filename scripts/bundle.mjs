@@ -1,0 +1,89 @@
+// Builds what `bin/otlpctl.js` runs: the CLI (tsc's dist/cli.js) as one CommonJS file, and V8's
+// code cache for it. Why: start-up is measured against `node -e 0` (PRODUCT.md §10, ≤ 1.3×);
+// resolving and compiling ~60 ES modules cost more than that allows. The library (dist/index.js)
+// stays plain tsc output. Run by `npm run build`, after tsc.
+import { build } from 'esbuild';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+
+const root = new URL('..', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const { BUNDLE, CACHE } = require('../bin/load.js');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// commander is bundled (it is on every path); the rest load lazily from node_modules when a
+// command needs them (etcd3 and gRPC only with --endpoints, chalk/ora only on a terminal).
+const external = Object.keys(pkg.dependencies).filter((name) => name !== 'commander');
+
+// commander requires node:child_process at load, for executable subcommands otlpctl does not have;
+// loading it (with net and dgram) is a few ms of every start-up, so it is loaded on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/')
+        ? { path: 'lazy', namespace: 'lazy-child-process' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents:
+        "let cp; module.exports = new Proxy({}, { get: (_, k) => (cp ??= require('node:child_process'))[k] });",
+      loader: 'js',
+    }));
+  },
+};
+
+await build({
+  entryPoints: [join(root, 'dist/cli.js')],
+  outfile: BUNDLE,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external,
+  // format.ts finds chalk/cli-table3 with createRequire(import.meta.url); in the bundle that is
+  // the bundle's own URL (dist/, beside the modules it replaces).
+  define: { 'import.meta.url': '__bundle_url' },
+  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+  // Whitespace and syntax only: less to read and compile at start-up, while `--debug` stack
+  // traces keep the functions' own names.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  plugins: [lazyChildProcess],
+});
+
+// The cache holds what was compiled by the time it is made, so run the commands whose start-up
+// is measured first: functions compiled then need no compiling at run time.
+rmSync(CACHE, { force: true });
+const { exports: cli, script } = require('../bin/load.js').loadBundle();
+const dir = mkdtempSync(join(tmpdir(), 'otlpctl-bundle-'));
+try {
+  const store = join(dir, 'demo.json');
+  const warmUps = [
+    ['--version'],
+    ['--help'],
+    ['completion', 'bash'],
+    ['demo', '--file', store, '-q'],
+    ['--file', store, 'locate', '4bf92f3577b34da6a3ce929d0e0e4736', '--at', 'now-1h', '-o', 'json'],
+    ['--file', store, 'locate', '4bf92f3577b34da6a3ce929d0e0e4736', '--at', 'now-1h', '-o', 'tsv'],
+  ];
+  for (const args of warmUps) {
+    const out = new PassThrough();
+    out.resume();
+    const code = await cli.run(['node', 'otlpctl', ...args], {
+      stdout: out,
+      stderr: out,
+      stdin: new PassThrough(),
+      env: {},
+      clock: Date.now,
+    });
+    if (code !== 0) throw new Error(`warm-up 'otlpctl ${args.join(' ')}' exited ${code}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+writeFileSync(CACHE, script.createCachedData());

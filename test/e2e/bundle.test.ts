@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { spawnCli, tempDir } from '../helpers/cli.js';
+
+// bin/otlpctl.js runs the bundle built by scripts/bundle.mjs (needs `npm run build`). A cache V8
+// rejects still works, only slower, so nothing else would notice it breaking.
+const root = new URL('../..', import.meta.url).pathname;
+
+describe('the CLI bundle', () => {
+  it('loads with the code cache made at build time accepted', () => {
+    const out = execFileSync(
+      process.execPath,
+      ['-e', "process.stdout.write(String(require('./bin/load.js').loadBundle().cacheRejected))"],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(out).toBe('false');
+  });
+
+  it('prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string };
+    expect((await spawnCli(['--version'])).stdout.trim()).toBe(version);
+  });
+
+  it('finds the modules it leaves in node_modules (cli-table3 for tables)', async () => {
+    const { file, cleanup } = tempDir();
+    try {
+      expect((await spawnCli(['demo', '--file', file, '-q'])).code).toBe(0);
+      const r = await spawnCli(['--file', file, 'nodes', 'list', '-o', 'table']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^┌─+┬/);
+      expect(r.stdout).toContain('│ node-01 │');
+    } finally {
+      cleanup();
+    }
+  });
+});
