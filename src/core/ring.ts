@@ -1,4 +1,5 @@
 import { RustHashEncoder } from './hash/encoding.js';
+import { MAX_RING_POINTS } from './hash/ring-points.js';
 import type { Hasher64 } from './hash/types.js';
 
 /**
@@ -14,6 +15,7 @@ export interface RingNode {
 }
 
 const TWO32 = 0x1_0000_0000;
+const UTF8 = new TextEncoder();
 
 export class ConsistentHashRing {
   /** Node ids in sorted order; `owner[i]` indexes into it. */
@@ -33,42 +35,84 @@ export class ConsistentHashRing {
     this.nodeIds = sorted.map((n) => n.node_id);
     const counts = sorted.map((node) => Math.round(virtualNodes * node.weight));
     const total = counts.reduce((a, b) => a + b, 0);
-    // Typed arrays throughout: a cold `locate` builds 15,000 points for 100 nodes, and plain
-    // arrays of numbers ≥ 2^31 with a comparator sort spent ~30 ms, mostly in GC.
-    const his = new Uint32Array(total);
-    const los = new Uint32Array(total);
+    // Typed arrays and native sorts throughout: a cold `locate` builds 15,000 points for 100
+    // nodes, and every JavaScript loop over them first runs in V8's interpreter.
     const owners = new Uint32Array(total);
-    let k = 0;
-    const { enc, scratch } = this;
-    for (let idx = 0; idx < sorted.length; idx++) {
-      // The point key "<node>:<i>" is written as bytes behind the node's encoded prefix.
-      const base = enc.reset().utf8(`${sorted[idx]!.node_id}:`).length;
-      for (let i = 0; i < counts[idx]!; i++, k++) {
-        enc.length = base;
-        enc.decimal(i).u8(0xff);
-        this.hasher.hashInto(enc.bytes, enc.length, scratch);
-        his[k] = this.scratch[0]!;
-        los[k] = this.scratch[1]!;
-        owners[k] = idx;
+    for (let j = 0, at = 0; j < counts.length; at += counts[j]!, j++) owners.fill(j, at, at + counts[j]!);
+    const { order, his, los } = this.points(sorted, counts, total);
+    // `order` is by high half, then by point number (so by owner); equal high halves are rare
+    // and are ordered by low half, then owner. Among equal points the owner sorting last wins.
+    const hi = new Uint32Array(total);
+    const lo = new Uint32Array(total);
+    const owner = new Uint32Array(total);
+    let kept = 0;
+    for (let j = 0; j < total;) {
+      const first = order[j]!;
+      if (j + 1 === total || his[order[j + 1]!] !== his[first]) {
+        hi[kept] = his[first]!;
+        lo[kept] = los[first]!;
+        owner[kept++] = owners[first]!;
+        j++;
+        continue;
+      }
+      let end = j + 1;
+      while (end < total && his[order[end]!] === his[first]) end++;
+      const run = order.slice(j, end).sort(byPoint(los, owners));
+      for (let r = 0; r < run.length; r++) {
+        const k = run[r]!;
+        if (r + 1 < run.length && los[run[r + 1]!] === los[k]) continue;
+        hi[kept] = his[k]!;
+        lo[kept] = los[k]!;
+        owner[kept++] = owners[k]!;
+      }
+      j = end;
+    }
+    this.hi = hi.slice(0, kept);
+    this.lo = lo.slice(0, kept);
+    this.owner = owner.slice(0, kept);
+  }
+
+  /** Every point's halves by point number k (node after node), and the numbers by (high half, k). */
+  private points(
+    nodes: readonly RingNode[],
+    counts: number[],
+    total: number,
+  ): { order: Uint32Array; his: Uint32Array; los: Uint32Array } {
+    const { enc, scratch, hasher } = this;
+    // TextEncoder writes lone surrogates as U+FFFD, as RustHashEncoder does (hash.test.ts).
+    const prefixes = nodes.map((n) => UTF8.encode(`${n.node_id}:`));
+    const order = new Uint32Array(total);
+    const his = new Uint32Array(total);
+    if (hasher.ringPointKeys && total <= MAX_RING_POINTS) {
+      // All points in one call into WebAssembly (ring-points.ts), sort keys included.
+      const { keys, lo } = hasher.ringPointKeys(prefixes, counts);
+      keys.sort();
+      for (let j = 0; j < total; j++) {
+        const k = keys[j]! % MAX_RING_POINTS;
+        order[j] = k;
+        his[k] = (keys[j]! - k) / MAX_RING_POINTS;
+      }
+      return { order, his, los: lo.slice() };
+    }
+    const los = new Uint32Array(total);
+    for (let j = 0, k = 0; j < nodes.length; j++) {
+      for (let i = 0; i < counts[j]!; i++, k++) {
+        enc.reset().write(prefixes[j]!).decimal(i).u8(0xff);
+        hasher.hashInto(enc.bytes, enc.length, scratch);
+        his[k] = scratch[0]!;
+        los[k] = scratch[1]!;
       }
     }
-    const order = sortPoints(his, los, owners);
-    // Among equal points the owner sorting last comes last in `order`, and wins.
-    let kept = 0;
-    for (let j = 0; j < total; j++) {
-      const i = order[j]!;
-      const next = j + 1 < total ? order[j + 1]! : -1;
-      if (next < 0 || his[next] !== his[i] || los[next] !== los[i]) order[kept++] = i;
+    if (total <= MAX_RING_POINTS) {
+      const keys = new Float64Array(total);
+      for (let k = 0; k < total; k++) keys[k] = his[k]! * MAX_RING_POINTS + k;
+      keys.sort();
+      for (let j = 0; j < total; j++) order[j] = keys[j]! % MAX_RING_POINTS;
+    } else {
+      for (let k = 0; k < total; k++) order[k] = k;
+      order.sort((a, b) => his[a]! - his[b]! || a - b);
     }
-    this.hi = new Uint32Array(kept);
-    this.lo = new Uint32Array(kept);
-    this.owner = new Uint32Array(kept);
-    for (let j = 0; j < kept; j++) {
-      const i = order[j]!;
-      this.hi[j] = his[i]!;
-      this.lo[j] = los[i]!;
-      this.owner[j] = owners[i]!;
-    }
+    return { order, his, los };
   }
 
   get pointCount(): number {
@@ -140,27 +184,6 @@ export class ConsistentHashRing {
   }
 }
 
-const INDEX_BITS = 21;
-
-/**
- * Point indexes ordered by (hi, lo, owner). The high halves go through the native numeric sort of
- * a Float64Array as `hi·2^21 + index` (exact below 2^53); the rare runs of equal high halves are
- * then ordered by (lo, owner). A ring of more than 2^21 points sorts with a comparator instead.
- */
-function sortPoints(his: Uint32Array, los: Uint32Array, owners: Uint32Array): Uint32Array {
-  const n = his.length;
-  const byPoint = (a: number, b: number) => his[a]! - his[b]! || los[a]! - los[b]! || owners[a]! - owners[b]!;
-  if (n > 1 << INDEX_BITS) return Uint32Array.from({ length: n }, (_, i) => i).sort(byPoint);
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = his[i]! * (1 << INDEX_BITS) + i;
-  keys.sort();
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = keys[i]! % (1 << INDEX_BITS);
-  for (let start = 0; start < n;) {
-    let end = start + 1;
-    while (end < n && his[order[end]!] === his[order[start]!]) end++;
-    if (end - start > 1) order.subarray(start, end).sort(byPoint);
-    start = end;
-  }
-  return order;
-}
+/** Orders points with equal high halves: by low half, then owner (point numbers as in `points`). */
+const byPoint = (los: Uint32Array, owners: Uint32Array) => (a: number, b: number) =>
+  los[a]! - los[b]! || owners[a]! - owners[b]!;

@@ -1,3 +1,4 @@
+import { ringPointKeys } from './ring-points.js';
 import { toBigInt, modFromHalves } from './u64.js';
 import type { Hasher64 } from './types.js';
 
@@ -183,4 +184,5 @@ export const rustSipHash13: Hasher64 = {
     sipHash13Into(bytes, length, scratch);
     return modFromHalves(scratch[0]!, scratch[1]!, n);
   },
+  ringPointKeys: (prefixes, counts) => ringPointKeys('rust-siphash13', prefixes, counts),
 };

@@ -12,4 +12,9 @@ export interface Hasher64 {
   hash(bytes: Uint8Array): bigint;
   /** (hash of `bytes[0, length)`) mod n, without a BigInt; 1 ≤ n ≤ 2^21. */
   hashMod(bytes: Uint8Array, length: number, n: number): number;
+  /** Optional: all points of a ring in one call, as `ringPointKeys` in ring-points.ts computes them. */
+  ringPointKeys?(
+    prefixes: readonly Uint8Array[],
+    counts: readonly number[],
+  ): { keys: Float64Array; lo: Uint32Array };
 }

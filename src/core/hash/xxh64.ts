@@ -1,3 +1,4 @@
+import { ringPointKeys } from './ring-points.js';
 import { toBigInt, modFromHalves } from './u64.js';
 import type { Hasher64 } from './types.js';
 
@@ -317,4 +318,5 @@ export const xxh64: Hasher64 = {
     xxh64Into(bytes, length, scratch);
     return modFromHalves(scratch[0]!, scratch[1]!, n);
   },
+  ringPointKeys: (prefixes, counts) => ringPointKeys('xxh64', prefixes, counts),
 };
