@@ -25,11 +25,9 @@ function loadBundle() {
   // The same wrapper as CommonJS modules get; it must not change between build and run, or V8
   // rejects the cache.
   const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(BUNDLE, 'utf8')}\n})`;
-  const script = new vm.Script(source, {
-    filename: BUNDLE,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, // etcd3, ora stay outside
-  });
+  // No import() may be left in the bundle (scripts/bundle.mjs checks): a vm.Script compiled from a
+  // code cache has no loader for it. Packages outside the bundle are loaded with require.
+  const script = new vm.Script(source, { filename: BUNDLE, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
   return { exports: module.exports, script, cacheRejected: script.cachedDataRejected === true };

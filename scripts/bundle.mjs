@@ -56,6 +56,12 @@ await build({
   plugins: [lazyChildProcess],
 });
 
+// bin/load.js runs the bundle in a vm.Script, where import() has no loader once the code cache is
+// used ("A dynamic import callback was not specified"): packages outside it must be required.
+const dynamicImport = /\bimport\(\s*["'`]/.exec(readFileSync(BUNDLE, 'utf8'));
+if (dynamicImport)
+  throw new Error(`${BUNDLE}: an import() is left (${dynamicImport[0]}…): load the package with require`);
+
 // The cache holds what was compiled by the time it is made, so run the commands whose start-up
 // is measured first: functions compiled then need no compiling at run time.
 rmSync(CACHE, { force: true });

@@ -1,6 +1,9 @@
+import { createRequire } from 'node:module';
 import type { NodeTotals, Skipped } from '../core/expire.js';
 import { bytes as humanBytes } from './partitions.js';
 import { fields, json, palette, table, tsv, type Format, type Style } from './format.js';
+
+const require = createRequire(import.meta.url);
 
 /** The `expire` summary (PRODUCT.md §9): the JSON is an API, these names are stable. */
 export interface ExpireReport {
@@ -109,7 +112,8 @@ export async function expireProgress(
 ): Promise<Progress> {
   // A pty of no size (script(1) without a terminal behind it): ora would loop clearing lines forever.
   if (!enabled || stream.isTTY !== true || !(Number(stream.columns) > 0)) return SILENT;
-  const { default: ora } = await import('ora');
+  // require (Node ≥ 20.19 loads the ESM ora), not import(): see store/etcd-writer.ts.
+  const { default: ora } = require('ora') as typeof import('ora');
   const spinner = ora({ stream, isEnabled: true, discardStdin: false }).start('expire');
   return { text: (s) => void (spinner.text = s), stop: () => void spinner.stop() };
 }

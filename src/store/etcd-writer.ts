@@ -3,10 +3,13 @@
  * is made: etcd3 brings grpc-js and parses its protobuf schema at load time (~200 ms), which a
  * read-only command never pays. Lease keep-alives need its streaming calls.
  */
+import { createRequire } from 'node:module';
 import type { Etcd3, ICompare, IOptions, IRequestOp } from 'etcd3';
 import type { Compare, Op } from './contract.js';
 import type { EtcdOptions } from './etcd-options.js';
 import type { TlsMaterial } from './etcd-grpc.js';
+
+const require = createRequire(import.meta.url);
 
 export type Etcd3Module = typeof import('etcd3');
 
@@ -27,7 +30,10 @@ export async function createWriter(
   tls: TlsMaterial | undefined,
   dialMs: number,
 ): Promise<Writer> {
-  const [etcd3, cockatiel] = await Promise.all([import('etcd3'), import('cockatiel')]);
+  // require, not import(): the CLI runs as a CommonJS bundle in a vm.Script, which has no loader for
+  // import(); and etcd3 requires the CommonJS cockatiel, so this is the same instance as its own.
+  const etcd3 = require('etcd3') as typeof import('etcd3');
+  const cockatiel = require('cockatiel') as typeof import('cockatiel');
   // Without --cacert gRPC falls back to the system roots, which it takes as a null root certificate.
   const credentials: IOptions['credentials'] = (tls?.ca || tls?.cert) && {
     rootCertificate: tls.ca as Buffer,

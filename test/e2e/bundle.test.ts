@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { sharedEtcdEndpoint, uniquePrefix } from '../harness/etcd-shared.js';
 import { spawnCli, tempDir } from '../helpers/cli.js';
 
 // bin/otlpctl.js runs the bundle built by scripts/bundle.mjs (needs `npm run build`). A cache V8
@@ -33,5 +34,18 @@ describe('the CLI bundle', () => {
     } finally {
       cleanup();
     }
+  });
+
+  it('writes to etcd through etcd3, which it loads from node_modules on the first write', async () => {
+    // An import() left in the bundle fails here only once the code cache is used.
+    const prefix = uniquePrefix().replace(/\/$/, '');
+    const args = ['--endpoints', sharedEtcdEndpoint(), '--prefix', prefix];
+    const r = await spawnCli([...args, 'init', '--retention-days', '9', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const added = await spawnCli([...args, 'nodes', 'add', 'node-1', '-o', 'json']);
+    expect(added.code).toBe(0);
+    const listed = await spawnCli([...args, 'nodes', 'list', '-o', 'json']);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ node_id: 'node-1' }]);
   });
 });
