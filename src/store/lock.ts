@@ -1,5 +1,6 @@
 import { randomHex } from './random.js';
-import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+// fs.promises is reached only when a lock file is taken (see store/file.ts).
+import { promises as fsp } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { LockHeldError, StoreError, type LockHolder } from '../core/errors.js';
 import type { Compare, Lease, MetadataStore } from './contract.js';
@@ -154,8 +155,8 @@ export async function lockFile(
         nonce: nonce(),
       });
       try {
-        await writeFile(mine, token); // fresh each try: its time says since when it is held
-        await link(mine, lockPath);
+        await fsp.writeFile(mine, token); // fresh each try: its time says since when it is held
+        await fsp.link(mine, lockPath);
         return () => releaseFileLock(lockPath, token);
       } catch (e) {
         if (errno(e) !== 'EEXIST') {
@@ -177,7 +178,7 @@ export async function lockFile(
       await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
     }
   } finally {
-    await unlink(mine).catch(() => undefined);
+    await fsp.unlink(mine).catch(() => undefined);
   }
 }
 
@@ -190,7 +191,7 @@ interface HeldFileLock {
 
 async function readLock(lockPath: string): Promise<HeldFileLock | undefined> {
   try {
-    const [text, st] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    const [text, st] = await Promise.all([fsp.readFile(lockPath, 'utf8'), fsp.stat(lockPath)]);
     try {
       const info = JSON.parse(text) as { pid?: number; host?: string; at?: string };
       return { text, pid: info.pid, host: info.host, atMs: Date.parse(info.at ?? '') || st.mtimeMs };
@@ -221,19 +222,20 @@ function isStale(held: HeldFileLock, staleMs: number): boolean {
 async function breakLock(lockPath: string, staleText: string): Promise<void> {
   const aside = `${lockPath}.stale-${process.pid}-${nonce()}`;
   try {
-    await rename(lockPath, aside);
+    await fsp.rename(lockPath, aside);
   } catch (e) {
     if (errno(e) === 'ENOENT') return;
     throw new StoreError(`cannot break stale lock ${lockPath}: ${(e as Error).message}`);
   }
-  if ((await readFile(aside, 'utf8')) !== staleText) await link(aside, lockPath).catch(() => undefined);
-  await unlink(aside);
+  if ((await fsp.readFile(aside, 'utf8')) !== staleText)
+    await fsp.link(aside, lockPath).catch(() => undefined);
+  await fsp.unlink(aside);
 }
 
 async function releaseFileLock(lockPath: string, token: string): Promise<void> {
   // Only our own: had we been judged stale and broken, the lock now belongs to someone else.
-  const text = await readFile(lockPath, 'utf8').catch(() => undefined);
-  if (text === token) await unlink(lockPath).catch(() => undefined);
+  const text = await fsp.readFile(lockPath, 'utf8').catch(() => undefined);
+  if (text === token) await fsp.unlink(lockPath).catch(() => undefined);
 }
 
 const nonce = () => randomHex(4);

@@ -7,8 +7,8 @@ export const INITIAL_REVISION = 1;
 export const DEFAULT_PAGE_SIZE = 1000;
 
 /**
- * One key as stored, in the file store's JSON shape so a parsed file is used as is. Never mutated:
- * a write replaces it, so holding one is a snapshot.
+ * One key as stored, in the file store's JSON shape so a parsed file is used as is (or parsed on first
+ * read: `LineRecord`). Never mutated: a write replaces it, so holding one is a snapshot.
  */
 export interface KvRecord {
   readonly value: string;
@@ -24,12 +24,8 @@ export interface LeaseRecord {
   readonly expiresAtMs: number;
 }
 
-/**
- * The key space with etcd's write semantics. `MemoryStore` keeps one; `FileStore` loads one from its
- * file, changes a copy and writes it back. Callers serialise writes.
- */
 /** Index of the first key ≥ `prefix` in etcd's byte order. */
-function lowerBound(keys: readonly string[], prefix: string): number {
+export function lowerBound(keys: readonly string[], prefix: string): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
@@ -40,21 +36,35 @@ function lowerBound(keys: readonly string[], prefix: string): number {
   return lo;
 }
 
+/**
+ * The key space with etcd's write semantics. `MemoryStore` keeps one; `FileStore` loads one from its
+ * file, changes a copy and writes it back. Callers serialise writes.
+ */
 export class KvState {
   /** Bumped by every change, including lease changes that leave the revision alone. */
   changes = 0;
   // Every key in etcd's order, rebuilt after a change: a listing is then a binary search, not a
   // scan and sort of the whole key space (`locate --stdin` lists one time partition at a time).
-  private sorted: { changes: number; keys: string[] } | undefined;
+  private sorted: { changes: number; keys: readonly string[] } | undefined;
 
   constructor(
     public revision = INITIAL_REVISION,
-    readonly kvs = new Map<string, KvRecord>(),
+    protected readonly map = new Map<string, KvRecord>(),
     readonly leases = new Map<string, LeaseRecord>(),
   ) {}
 
+  /** Every key's record (the file store's state builds it on first use). */
+  get kvs(): Map<string, KvRecord> {
+    return this.map;
+  }
+
   clone(): KvState {
     return new KvState(this.revision, new Map(this.kvs), new Map(this.leases));
+  }
+
+  /** Takes `keys`, every key of `kvs` already in etcd order (a file's), as the listing order. */
+  protected adoptOrder(keys: readonly string[]): void {
+    this.sorted = { changes: this.changes, keys };
   }
 
   /** A key whose lease has lapsed is gone for readers, even before a writer drops it. */
@@ -65,7 +75,7 @@ export class KvState {
   }
 
   get(key: string, now: number): KeyValue | undefined {
-    const rec = this.kvs.get(key);
+    const rec = this.find(key);
     return rec && this.visible(rec, now) ? toKeyValue(key, rec) : undefined;
   }
 
@@ -80,11 +90,14 @@ export class KvState {
       );
     }
     const keys: string[] = [];
+    const recs: KvRecord[] = [];
     const all = this.sortedKeys();
     for (let i = lowerBound(all, prefix); i < all.length && all[i]!.startsWith(prefix); i++) {
-      if (this.visible(this.kvs.get(all[i]!)!, now)) keys.push(all[i]!);
+      const rec = this.at(all, i);
+      if (!this.visible(rec, now)) continue;
+      keys.push(all[i]!);
+      recs.push(rec);
     }
-    const recs = keys.map((k) => this.kvs.get(k)!);
     const size = Math.max(1, Math.floor(options.pageSize ?? DEFAULT_PAGE_SIZE));
     for (let i = 0; i < keys.length; i += size) {
       yield keys.slice(i, i + size).map((key, j) => toKeyValue(key, recs[i + j]!));
@@ -135,7 +148,23 @@ export class KvState {
     for (const [id, lease] of this.leases) if (lease.expiresAtMs <= now) this.revokeLease(id);
   }
 
-  private sortedKeys(): string[] {
+  /** Every key and its record in etcd's order (a state read from a file stays unbuilt). */
+  *entries(): Generator<[string, KvRecord]> {
+    const all = this.sortedKeys();
+    for (let i = 0; i < all.length; i++) yield [all[i]!, this.at(all, i)];
+  }
+
+  // Reads go through these three (`at`: the record of `sortedKeys()[i]`), so a state read from a
+  // file can answer them without building `kvs` (`file-state.ts`).
+  protected find(key: string): KvRecord | undefined {
+    return this.kvs.get(key);
+  }
+
+  protected at(all: readonly string[], i: number): KvRecord {
+    return this.kvs.get(all[i]!)!;
+  }
+
+  protected sortedKeys(): readonly string[] {
     if (this.sorted?.changes !== this.changes || this.sorted.keys.length !== this.kvs.size) {
       this.sorted = { changes: this.changes, keys: sortKeys([...this.kvs.keys()]) };
     }
