@@ -1,12 +1,15 @@
 import { ExitCode } from '../core/errors.js';
 import { skew } from '../core/ring-report.js';
+import type { PartitionMetadata } from '../core/model.js';
 import { renderStats, type PartitionStats } from '../render/stats.js';
-import { partitionPages } from '../store/metadata.js';
+import { partitionValues, readPartition } from '../store/metadata.js';
 import { openMetadata, print, type Context } from './context.js';
 
 /**
  * `partitions stats`: per node bytes, records, partitions and leaders, and the skew, in one
- * streamed pass over the partitions (memory bounded by a page, not by the partition count).
+ * streamed pass over the partitions (memory bounded by a page, not by the partition count). Each
+ * value is checked and counted as it comes, and nothing parsed is kept; a value `partitionPages`
+ * would report counts as unreadable.
  */
 
 export type LoadMeasure = 'bytes' | 'leader-bytes' | 'partitions';
@@ -26,13 +29,16 @@ export async function partitionsStats(opts: { by?: LoadMeasure }, ctx: Context):
   };
   const entry = (id: string) => (stats.nodes[id] ??= { partitions: 0, leaders: 0, bytes: 0, records: 0 });
   for (const n of nodes) entry(n.node_id);
-  for await (const page of partitionPages(md)) {
-    for (const e of page) {
-      if (!e.ok) {
+  const prefix = md.layout.partitionsPrefix;
+  for await (const page of partitionValues(md)) {
+    for (const kv of page) {
+      let p: PartitionMetadata;
+      try {
+        p = readPartition(kv, prefix);
+      } catch {
         stats.unreadable++;
         continue;
       }
-      const p = e.stored.record;
       stats.partitions++;
       stats.bytes += p.size_bytes;
       stats.records += p.record_count;
@@ -42,9 +48,10 @@ export async function partitionsStats(opts: { by?: LoadMeasure }, ctx: Context):
         n.bytes += p.size_bytes;
         n.records += p.record_count;
       }
-      if (p.leader) entry(p.leader).leaders++;
-      if (p.leader)
+      if (p.leader) {
+        entry(p.leader).leaders++;
         (stats.leader_bytes ??= {})[p.leader] = (stats.leader_bytes[p.leader] ?? 0) + p.size_bytes;
+      }
     }
   }
   // Skew over the nodes that can hold data (state Up), in the unit of --by.

@@ -71,7 +71,7 @@ export async function* listPages(
     // etcd wants a non-empty key; "\0" up to "\0" means the whole keyspace.
     const first = await fetch(prefix === '' ? Buffer.from([0]) : Buffer.from(prefix), end);
     revision ||= first.revision; // 0 asked for the current revision: pin that one for the rest
-    let plan: Chunk[] | undefined;
+    let planning: Promise<Chunk[] | undefined> | undefined;
     let over = false;
     if (first.more && first.lastKey && first.count - first.size >= tuning.minRequests * limit) {
       const count = async (from: Buffer, to: Buffer) => {
@@ -81,37 +81,40 @@ export async function* listPages(
       // Loaded only for listings this large: a short command does not pay for the module.
       const { planChunks } = await import('./etcd-split.js');
       const prefixLength = Buffer.byteLength(prefix);
-      // Planned while replies keep coming one after the other; if planning fails, they just go on.
-      planChunks(count, {
+      // If planning fails, the listing just reads on one request after the other.
+      planning = planChunks(count, {
         last: first.lastKey,
         prefixLength,
         end,
         target: limit * tuning.chunkRequests,
         alphabet: alphabetOf(first, prefixLength),
-      }).then(
-        (chunks) => (plan = chunks),
-        () => undefined,
-      );
+      }).catch(() => undefined);
     }
     try {
-      // One after the other, the next travelling while the caller works on this one.
       let reply = first;
-      while (reply.more && reply.lastKey !== undefined && plan === undefined) {
-        const next = quiet(fetch(after(reply.lastKey), end));
+      let plan: Chunk[] | undefined;
+      if (planning !== undefined) {
+        // The caller works on the first reply while the plan is made; nothing more is read until
+        // then: every request before it walks etcd's index to the end of the listing, and would
+        // compete with the probes for etcd's time.
         yield reply;
-        reply = await next;
+        plan = await planning;
+        if (plan === undefined) reply = await fetch(after(first.lastKey as Buffer), end);
       }
-      if (!reply.more || reply.lastKey === undefined || plan === undefined) {
+      if (plan === undefined) {
+        // One after the other, the next travelling while the caller works on this one.
+        while (reply.more && reply.lastKey !== undefined) {
+          const next = quiet(fetch(after(reply.lastKey), end));
+          yield reply;
+          reply = await next;
+        }
         yield reply;
         return;
       }
-      // The rest in sub-ranges from where the replies got to, under way before this reply goes.
-      const chunks = clip(plan, after(reply.lastKey));
-      const rest = chunkReplies(chunks, fetch, tuning.parallel)[Symbol.asyncIterator]();
+      // The rest in sub-ranges, a few under way at a time.
+      const rest = chunkReplies(plan, fetch, tuning.parallel)[Symbol.asyncIterator]();
       try {
-        const ahead = quiet(rest.next());
-        yield reply;
-        for (let r = await ahead; !r.done; r = await rest.next()) yield r.value;
+        for (let r = await rest.next(); !r.done; r = await rest.next()) yield r.value;
       } finally {
         await rest.return?.();
       }
@@ -119,14 +122,6 @@ export async function* listPages(
       over = true;
     }
   }
-}
-
-/** The chunks from `from` on (it lies in one of them, as the chunks tile the rest). */
-function clip(chunks: Chunk[], from: Buffer): Chunk[] {
-  const keyspaceEnd = (b: Buffer): boolean => b.length === 1 && b[0] === 0;
-  const rest = chunks.filter((c) => keyspaceEnd(c.end) || Buffer.compare(c.end, from) > 0);
-  if (rest[0]) rest[0] = { from, end: rest[0].end };
-  return rest;
 }
 
 /** The byte values used past the prefix by (a sample of) the keys of a reply, ascending. */

@@ -96,26 +96,45 @@ export function prefixEnd(prefix: Buffer): Buffer {
 
 const malformed = (): Error => new Error('malformed response from etcd');
 
-/** A cursor over one protobuf message. Numbers beyond 2^53 lose precision unless read as bigint. */
+/**
+ * A cursor over one protobuf message. Numbers beyond 2^53 lose precision unless read as bigint.
+ * A listing reads every key and value through it, so it allocates nothing per field: `span`
+ * leaves the field's bytes in [start, pos).
+ */
 class Reader {
   pos: number;
+  /** Where the bytes of the last length-delimited field (`span`) begin; they end at `pos`. */
+  start = 0;
 
   constructor(
     readonly buf: Buffer,
     start = 0,
-    readonly end = buf.length,
+    public end = buf.length,
   ) {
     this.pos = start;
   }
 
+  /** Moves the cursor to the message spanning [start, end) of the same buffer. */
+  reset(start: number, end: number): this {
+    this.pos = start;
+    this.end = end;
+    return this;
+  }
+
   varint(): number {
+    // Tags and short lengths take one byte: that case first.
+    const byte = this.buf[this.pos];
+    if (byte !== undefined && byte < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return byte;
+    }
     let value = 0;
     let scale = 1;
     for (let i = 0; i < 10; i++, scale *= 128) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined || this.pos > this.end) break;
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
+      const b = this.buf[this.pos++];
+      if (b === undefined || this.pos > this.end) break;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
     }
     throw malformed();
   }
@@ -132,13 +151,24 @@ class Reader {
     throw malformed();
   }
 
-  /** Start and end of a length-delimited field's bytes; the cursor moves past them. */
-  span(): [number, number] {
+  /** A length-delimited field: its bytes are [start, pos) after this. */
+  span(): void {
     const length = this.varint();
-    const start = this.pos;
+    this.start = this.pos;
     this.pos += length;
     if (this.pos > this.end) throw malformed();
-    return [start, this.pos];
+  }
+
+  /** A length-delimited field's bytes (a view). */
+  bytes(): Buffer {
+    this.span();
+    return this.buf.subarray(this.start, this.pos);
+  }
+
+  /** A length-delimited field as UTF-8 text. */
+  text(): string {
+    this.span();
+    return this.buf.toString('utf8', this.start, this.pos);
   }
 
   skip(wireType: number): void {
@@ -168,21 +198,15 @@ function field<T>(
   return value;
 }
 
-/** `header.revision` of a ResponseHeader spanning [start, end). */
-const headerRevision = (buf: Buffer, start: number, end: number): number =>
-  field(buf, 3 << 3, (r) => r.varint(), start, end) ?? 0;
+/** `header.revision` of a ResponseHeader. */
+const headerRevision = (header: Buffer): number => field(header, 3 << 3, (r) => r.varint()) ?? 0;
 
-/** Where the key of a KeyValue spanning [start, end) lies. */
-const keySpan = (buf: Buffer, start: number, end: number): [number, number] =>
-  field(buf, (1 << 3) | 2, (r) => r.span(), start, end) ?? [start, start];
-
-function decodeKeyValue(buf: Buffer, start: number, end: number): KeyValue {
-  const r = new Reader(buf, start, end);
+function decodeKeyValue(r: Reader): KeyValue {
   const kv: KeyValue = { key: '', value: '', createRevision: 0, modRevision: 0, version: 0 };
-  while (r.pos < end) {
+  while (r.pos < r.end) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | 2)) kv.key = buf.toString('utf8', ...r.span());
-    else if (tag === ((5 << 3) | 2)) kv.value = buf.toString('utf8', ...r.span());
+    if (tag === ((1 << 3) | 2)) kv.key = r.text();
+    else if (tag === ((5 << 3) | 2)) kv.value = r.text();
     else if (tag === 2 << 3) kv.createRevision = r.varint();
     else if (tag === 3 << 3) kv.modRevision = r.varint();
     else if (tag === 4 << 3) kv.version = r.varint();
@@ -194,55 +218,75 @@ function decodeKeyValue(buf: Buffer, start: number, end: number): KeyValue {
   return kv;
 }
 
+const keep = (): void => undefined;
+
 /**
  * A RangeResponse, scanned for everything but the keys and values; `release` gets the buffer back
  * once nothing refers to it any more (after `kvs()`, or at once if there are none).
  */
-export function decodeRange(buf: Buffer, release: (buf: Buffer) => void = () => undefined): RangeReply {
+export function decodeRange(buf: Buffer, release: (buf: Buffer) => void = keep): RangeReply {
   const r = new Reader(buf);
   let revision = 0;
   let more = false;
   let count = 0;
+  // Where each KeyValue lies: start, end, start, end, …
   const spans: number[] = [];
   while (r.pos < buf.length) {
     const tag = r.varint();
-    if (tag === ((2 << 3) | 2)) spans.push(...r.span());
-    else if (tag === ((1 << 3) | 2)) revision = headerRevision(buf, ...r.span());
+    if (tag === ((2 << 3) | 2)) {
+      r.span();
+      spans.push(r.start, r.pos);
+    } else if (tag === ((1 << 3) | 2)) revision = headerRevision(r.bytes());
     else if (tag === 3 << 3) more = r.varint() !== 0;
     else if (tag === 4 << 3) count = r.varint();
     else r.skip(tag & 7);
   }
-  // A copy: a continuation key must not keep the reply's buffer alive.
-  const last = spans.length > 0 ? keySpan(buf, spans.at(-2) as number, spans.at(-1) as number) : undefined;
-  const lastKey = last && Buffer.from(buf.subarray(...last));
-  if (spans.length === 0) release(buf);
-  const size = spans.length / 2;
-  let decoded = 0;
-  return {
-    revision,
-    more,
-    count,
-    lastKey,
-    size,
-    key: (i) => buf.subarray(...keySpan(buf, spans[2 * i] as number, spans[2 * i + 1] as number)),
-    kvs: (from = 0, to = size) => {
-      const kvs: KeyValue[] = [];
-      for (let i = from; i < to; i++)
-        kvs.push(decodeKeyValue(buf, spans[2 * i] as number, spans[2 * i + 1] as number));
-      decoded += to - from;
-      if (decoded >= size && size > 0) release(buf);
-      return kvs;
-    },
-  };
+  return new Reply(r, spans, revision, more, count, release);
+}
+
+/** The decoded parts of a reply, and its key values read from its buffer on demand. */
+class Reply implements RangeReply {
+  readonly size: number;
+  readonly lastKey: Buffer | undefined;
+  private decoded = 0;
+
+  constructor(
+    private readonly reader: Reader,
+    private readonly spans: number[],
+    readonly revision: number,
+    readonly more: boolean,
+    readonly count: number,
+    private readonly release: (buf: Buffer) => void,
+  ) {
+    this.size = spans.length / 2;
+    // A copy: a continuation key must not keep the reply's buffer alive.
+    this.lastKey = this.size > 0 ? Buffer.from(this.key(this.size - 1)) : undefined;
+    if (this.size === 0) release(reader.buf);
+  }
+
+  key(i: number): Buffer {
+    const [buf, start, end] = [this.reader.buf, this.spans[2 * i] as number, this.spans[2 * i + 1] as number];
+    return field(buf, (1 << 3) | 2, (r) => r.bytes(), start, end) ?? buf.subarray(start, start);
+  }
+
+  kvs(from = 0, to = this.size): KeyValue[] {
+    const kvs: KeyValue[] = [];
+    for (let i = from; i < to; i++)
+      kvs.push(
+        decodeKeyValue(this.reader.reset(this.spans[2 * i] as number, this.spans[2 * i + 1] as number)),
+      );
+    this.decoded += to - from;
+    if (this.decoded >= this.size && this.size > 0) this.release(this.reader.buf);
+    return kvs;
+  }
 }
 
 /** The header revision of any response whose field 1 is the ResponseHeader (Txn, Status, …). */
 export const decodeHeader = (buf: Buffer): number =>
-  field(buf, (1 << 3) | 2, (r) => headerRevision(buf, ...r.span())) ?? 0;
+  field(buf, (1 << 3) | 2, (r) => headerRevision(r.bytes())) ?? 0;
 
 /** AuthenticateResponse.token (field 2). */
-export const decodeToken = (buf: Buffer): string =>
-  field(buf, (2 << 3) | 2, (r) => buf.toString('utf8', ...r.span())) ?? '';
+export const decodeToken = (buf: Buffer): string => field(buf, (2 << 3) | 2, (r) => r.text()) ?? '';
 
 /** LeaseTimeToLiveResponse.TTL (field 3): seconds left, -1 when the lease is gone. */
 export const decodeLeaseTtl = (buf: Buffer): number => Number(field(buf, 3 << 3, (r) => r.int64()) ?? 0n);
