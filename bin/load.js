@@ -22,9 +22,9 @@ function loadBundle() {
   } catch {
     // no cache yet: compile from source
   }
-  // The same wrapper as CommonJS modules get; it must not change between build and run, or V8
-  // rejects the cache.
-  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(BUNDLE, 'utf8')}\n})`;
+  // The bundle is ASCII and already wrapped as a CommonJS module function (scripts/bundle.mjs):
+  // read as latin1 it is one byte per character and is not copied again.
+  const source = readFileSync(BUNDLE, 'latin1');
   // No import() may be left in the bundle (scripts/bundle.mjs checks): a vm.Script compiled from a
   // code cache has no loader for it. Packages outside the bundle are loaded with require.
   const script = new vm.Script(source, { filename: BUNDLE, cachedData });

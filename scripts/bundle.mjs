@@ -47,7 +47,12 @@ await build({
   // format.ts finds chalk/cli-table3 with createRequire(import.meta.url); in the bundle that is
   // the bundle's own URL (dist/, beside the modules it replaces).
   define: { 'import.meta.url': '__bundle_url' },
-  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  // Wrapped as CommonJS wraps a module, so bin/load.js compiles the file as it is.
+  banner: {
+    js: "(function (exports, require, module, __filename, __dirname) {const __bundle_url = require('node:url').pathToFileURL(__filename).href;",
+  },
+  footer: { js: '\n})' },
+  charset: 'ascii',
   logLevel: 'warning',
   // Whitespace and syntax only: less to read and compile at start-up, while `--debug` stack
   // traces keep the functions' own names.
@@ -58,9 +63,13 @@ await build({
 
 // bin/load.js runs the bundle in a vm.Script, where import() has no loader once the code cache is
 // used ("A dynamic import callback was not specified"): packages outside it must be required.
-const dynamicImport = /\bimport\(\s*["'`]/.exec(readFileSync(BUNDLE, 'utf8'));
+const bundled = readFileSync(BUNDLE, 'latin1');
+const dynamicImport = /\bimport\(\s*["'`]/.exec(bundled);
 if (dynamicImport)
   throw new Error(`${BUNDLE}: an import() is left (${dynamicImport[0]}…): load the package with require`);
+// bin/load.js reads the bundle as latin1, one byte per character.
+const nonAscii = /[\u0080-\u00ff]/.exec(bundled);
+if (nonAscii) throw new Error(`${BUNDLE}: non-ASCII at byte ${nonAscii.index}: write it as a \\u escape`);
 
 // The cache holds what was compiled by the time it is made, so run the commands whose start-up
 // is measured first: functions compiled then need no compiling at run time.

@@ -66,7 +66,7 @@ const UNIT_MS: Record<string, number> = {
 /** Go-style durations as etcdctl takes them: `2s`, `500ms`, `1m30s`, `1.5s`. */
 export function parseDuration(input: Sourced): number {
   const text = input.value.trim();
-  const part = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  const part = /(\d+(?:\.\d+)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/gy; // \u00b5: µ, kept ASCII for the bundle
   let total = 0;
   let end = 0;
   for (let match = part.exec(text); match; match = part.exec(text)) {
