@@ -9,8 +9,8 @@ import type { MetadataStore, Op } from '../../src/store/contract.js';
 import { FileStore } from '../../src/store/file.js';
 import { KeyLayout } from '../../src/store/layout.js';
 import { acquireLock } from '../../src/store/lock.js';
-import { connectEtcd, sharedEtcdEndpoint, uniquePrefix } from '../harness/etcd-shared.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { etcdTarget, fileTarget, type Target } from '../helpers/targets.js';
 
 /**
  * `expire` on the file store and a real etcd: the exact set deleted from 2,882 partitions spread
@@ -93,43 +93,6 @@ function expectedTotals(entries: Entry[]) {
       byNode[n].bytes += e.bytes;
     }
   return { bytes: entries.reduce((a, e) => a + e.bytes, 0), by_node: byNode };
-}
-
-interface Target {
-  args: string[];
-  prefix: string;
-  /** A handle of the test's own, for seeding and inspecting. */
-  store: MetadataStore;
-  /** Another handle, as a second process would have. */
-  open(): Promise<MetadataStore>;
-  close(): Promise<void>;
-}
-
-async function fileTarget(): Promise<Target> {
-  const t = tempDir();
-  const store = new FileStore(t.file);
-  return {
-    args: ['--file', t.file],
-    prefix: '/otlp',
-    store,
-    open: async () => new FileStore(t.file),
-    close: async () => {
-      await store.close();
-      t.cleanup();
-    },
-  };
-}
-
-async function etcdTarget(): Promise<Target> {
-  const prefix = uniquePrefix().replace(/\/$/, '');
-  const store = await connectEtcd();
-  return {
-    args: ['--endpoints', sharedEtcdEndpoint(), '--prefix', prefix],
-    prefix,
-    store,
-    open: () => connectEtcd(),
-    close: () => store.close(),
-  };
 }
 
 describe.each([

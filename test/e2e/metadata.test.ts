@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/store/file.js';
-import type { MetadataStore } from '../../src/store/contract.js';
-import { connectEtcd, sharedEtcdEndpoint, uniquePrefix } from '../harness/etcd-shared.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { sharedEtcdEndpoint } from '../harness/etcd-shared.js';
+import { runCli } from '../helpers/cli.js';
+import { etcdTarget, fileTarget, type Target } from '../helpers/targets.js';
 
 /**
  * partitions, doctor and failover on both stores, reading values exactly as the seed's Rust
@@ -14,51 +13,38 @@ import { runCli, tempDir } from '../helpers/cli.js';
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 const ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-interface Target {
-  args: string[];
+interface SeedTarget extends Pick<Target, 'args' | 'prefix' | 'close'> {
   put(key: string, value: string): Promise<void>;
   get(key: string): Promise<string | undefined>;
-  close(): Promise<void>;
-  prefix: string;
 }
 
-async function fileTarget(): Promise<Target> {
-  const t = tempDir();
-  const store = new FileStore(t.file);
+async function fileSeedTarget(): Promise<SeedTarget> {
+  const t = await fileTarget();
   return {
-    args: ['--file', t.file],
-    prefix: '/otlp',
-    put: async (k, v) => void (await store.txn([], [{ type: 'put', key: k, value: v }])),
-    get: async (k) => (await store.get(k))?.value,
-    close: async () => {
-      await store.close();
-      t.cleanup();
-    },
+    ...t,
+    put: async (k, v) => void (await t.store.txn([], [{ type: 'put', key: k, value: v }])),
+    get: async (k) => (await t.store.get(k))?.value,
   };
 }
 
-async function etcdTarget(): Promise<Target> {
-  const endpoint = sharedEtcdEndpoint();
-  const prefix = uniquePrefix().replace(/\/$/, '');
-  const store: MetadataStore = await connectEtcd();
+async function etcdSeedTarget(): Promise<SeedTarget> {
+  const t = await etcdTarget();
   return {
-    args: ['--endpoints', endpoint, '--prefix', prefix],
-    prefix,
+    ...t,
     // The seed's writer is not us: put with etcdctl, byte for byte.
     put: async (k, v) =>
-      void execFileSync('etcdctl', ['--endpoints', endpoint, 'put', k, v], {
+      void execFileSync('etcdctl', ['--endpoints', sharedEtcdEndpoint(), 'put', k, v], {
         env: { ...process.env, ETCDCTL_API: '3' },
       }),
-    get: async (k) => (await store.get(k))?.value,
-    close: () => store.close(),
+    get: async (k) => (await t.store.get(k))?.value,
   };
 }
 
 describe.each([
-  ['file store', fileTarget],
-  ['etcd', etcdTarget],
+  ['file store', fileSeedTarget],
+  ['etcd', etcdSeedTarget],
 ])('on the %s', (_name, make) => {
-  let t: Target;
+  let t: SeedTarget;
   const cli = (...args: string[]) => runCli([...t.args, ...args], { now: NOW });
   const json = async (...args: string[]) => {
     const r = await cli(...args, '-o', 'json');

@@ -4,42 +4,8 @@
  * values that `partitions list` skips (with the same one-line reasons), and add up the rest.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetadataStore } from '../../src/store/contract.js';
-import { FileStore } from '../../src/store/file.js';
-import { connectEtcd, sharedEtcdEndpoint, uniquePrefix } from '../harness/etcd-shared.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-
-interface Target {
-  args: string[];
-  prefix: string;
-  store: MetadataStore;
-  close(): Promise<void>;
-}
-
-async function fileTarget(): Promise<Target> {
-  const t = tempDir();
-  const store = new FileStore(t.file);
-  return {
-    args: ['--file', t.file],
-    prefix: '/otlp',
-    store,
-    close: async () => {
-      await store.close();
-      t.cleanup();
-    },
-  };
-}
-
-async function etcdTarget(): Promise<Target> {
-  const prefix = uniquePrefix().replace(/\/$/, '');
-  const store = await connectEtcd();
-  return {
-    args: ['--endpoints', sharedEtcdEndpoint(), '--prefix', prefix],
-    prefix,
-    store,
-    close: () => store.close(),
-  };
-}
+import { runCli } from '../helpers/cli.js';
+import { etcdTarget, fileTarget, type Target } from '../helpers/targets.js';
 
 const good = (id: string, nodes: string[], size: number) => ({
   partition_id: id,
