@@ -22,7 +22,9 @@ const CLOSE = 0x7d;
 /** An escape, or a control character JSON does not allow raw. */
 // eslint-disable-next-line no-control-regex -- raw control characters are what it looks for
 const UNPLAIN = /[\\\x00-\x1f]/;
-const HEADER = /^\{"format": "otlpctl-file-store", "version": 1, "revision": (0|[1-9][0-9]*),$/;
+// `"bytes"`: the file's length as written, which lets a reader trust the layout (file-index.ts).
+const HEADER =
+  /^\{"format": "otlpctl-file-store", "version": 1, "revision": (0|[1-9][0-9]*)(?:, "bytes": [1-9][0-9]*)?,$/;
 
 /** The store in `bytes` if they are laid out as `serialize` writes them, else undefined. */
 export function readLines(path: string, bytes: Buffer): KvState | undefined {
@@ -121,9 +123,7 @@ const NEXT = Buffer.from(',\n');
 
 /** One key per line, in key order, so the file diffs and greps well; built by hand to keep any key (even `__proto__`). */
 export function serialize(state: KvState): Buffer[] {
-  const parts: Buffer[] = [
-    Buffer.from(`{"format": "${FORMAT}", "version": 1, "revision": ${state.revision},\n"kvs": {\n`),
-  ];
+  const parts: Buffer[] = [Buffer.alloc(0)]; // the header, made last: it holds the file's length
   const add = (line: Buffer) => {
     if (parts.length > 1) parts.push(NEXT);
     parts.push(line);
@@ -154,5 +154,11 @@ export function serialize(state: KvState): Buffer[] {
       `${JSON.stringify(id)}: ${JSON.stringify({ ttl: l.ttlSeconds, expires_at_ms: l.expiresAtMs })}`,
   );
   parts.push(Buffer.from(`\n},\n"leases": {\n${leases.join(',\n')}\n}}\n`));
+  const rest = parts.reduce((n, b) => n + b.length, 0);
+  const header = (bytes: number) =>
+    `{"format": "${FORMAT}", "version": 1, "revision": ${state.revision}, "bytes": ${bytes},\n"kvs": {\n`;
+  let total = rest;
+  while (rest + header(total).length !== total) total = rest + header(total).length; // settles in ≤ 3 steps
+  parts[0] = Buffer.from(header(total));
   return parts;
 }

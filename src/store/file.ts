@@ -12,8 +12,9 @@ import {
 } from 'node:fs';
 import { StoreError } from '../core/errors.js';
 import type { Compare, KeyValue, Lease, MetadataStore, Op, RangeOptions, TxnResult } from './contract.js';
-import { checkTtl, KvState } from './memory.js';
+import { checkTtl, KvState, type LeaseRecord } from './memory.js';
 import { parseStore } from './file-format.js';
+import { IndexedFile } from './file-index.js';
 import { readLines, serialize } from './file-lines.js';
 import { lockFile } from './lock.js';
 
@@ -32,9 +33,13 @@ export interface FileStoreOptions {
   staleLockMs?: number;
 }
 
+/** What reads need: a KvState, or a file read in place (`IndexedFile`). */
+type ReadView = Pick<KvState, 'revision' | 'get' | 'pages'> & { leases: ReadonlyMap<string, LeaseRecord> };
+
 interface Loaded {
   stamp: string;
-  state: KvState;
+  /** An IndexedFile holds the file open; it is closed when the cache moves on. */
+  view: ReadView;
 }
 
 export class FileStore implements MetadataStore {
@@ -116,6 +121,13 @@ export class FileStore implements MetadataStore {
   async close(): Promise<void> {
     for (const id of [...this.keepAlives.keys()]) this.stopKeepAlive(id);
     await this.writes;
+    this.setCache(undefined);
+  }
+
+  private setCache(loaded: Loaded | undefined): void {
+    const old = this.cache?.view;
+    if (old instanceof IndexedFile && old !== loaded?.view) old.close();
+    this.cache = loaded;
   }
 
   private stopKeepAlive(id: string): void {
@@ -124,29 +136,45 @@ export class FileStore implements MetadataStore {
   }
 
   /**
-   * The file's state, re-read only when another writer replaced it. A missing file is an empty store.
-   * Synchronous: one read of a local file, cheaper than a thread-pool round trip per step.
+   * What reads see, re-read only when another writer replaced the file. A file as we wrote it is
+   * read in place (`file-index.ts`); any other is read whole. A missing file is an empty store.
+   * Synchronous: local reads, cheaper than a thread-pool round trip per step.
    */
-  private async load(): Promise<KvState> {
+  private async load(): Promise<ReadView> {
+    return this.read(true);
+  }
+
+  /** The whole state, for a write to change a copy of. */
+  private async loadState(): Promise<KvState> {
+    return (await this.read(false)) as KvState;
+  }
+
+  private async read(inPlace: boolean): Promise<ReadView> {
     let fd;
     try {
-      if (this.cache?.stamp === stampOf(statSync(this.path, { bigint: true }))) return this.cache.state;
+      const stamp = stampOf(statSync(this.path, { bigint: true }));
+      if (this.cache?.stamp === stamp && (inPlace || this.cache.view instanceof KvState))
+        return this.cache.view;
       fd = openSync(this.path, 'r');
     } catch (e) {
       if (errno(e) !== 'ENOENT') throw new StoreError(`file store ${this.path}: ${(e as Error).message}`);
-      this.cache = undefined;
+      this.setCache(undefined);
       return new KvState();
     }
+    let keep = false;
     try {
       const st = fstatSync(fd, { bigint: true }); // of the file read, whatever was renamed over it since
-      const bytes = readAll(fd, Number(st.size));
-      const state = readLines(this.path, bytes) ?? parseStore(this.path, bytes.toString('utf8'));
-      this.cache = { stamp: stampOf(st), state };
-      return state;
+      const size = Number(st.size);
+      const indexed = inPlace ? IndexedFile.open(this.path, fd, size) : undefined;
+      keep = indexed !== undefined;
+      const bytes = indexed ? undefined : readAll(fd, size);
+      const view = indexed ?? readLines(this.path, bytes!) ?? parseStore(this.path, bytes!.toString('utf8'));
+      this.setCache({ stamp: stampOf(st), view });
+      return view;
     } catch (e) {
       throw e instanceof StoreError ? e : new StoreError(`file store ${this.path}: ${(e as Error).message}`);
     } finally {
-      closeSync(fd);
+      if (!keep) closeSync(fd);
     }
   }
 
@@ -158,12 +186,12 @@ export class FileStore implements MetadataStore {
         staleMs: this.staleLockMs,
       });
       try {
-        const state = (await this.load()).clone();
+        const state = (await this.loadState()).clone();
         const now = this.clock();
         state.expireLeases(now);
         const result = change(state, now);
         if (state.changes > 0)
-          this.cache = { stamp: await writeAtomically(this.path, serialize(state)), state };
+          this.setCache({ stamp: await writeAtomically(this.path, serialize(state)), view: state });
         return result;
       } catch (e) {
         throw e instanceof StoreError

@@ -125,10 +125,12 @@ describe('FileStore', () => {
     expect(await store.revision()).toBe(1);
     expect(await store.get('/a')).toBeUndefined();
     expect((await store.txn([], [put('/a', '1')])).revision).toBe(2);
-    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
+    const text = await readFile(path, 'utf8');
+    expect(JSON.parse(text)).toEqual({
       format: 'otlpctl-file-store',
       version: 1,
       revision: 2,
+      bytes: Buffer.byteLength(text), // its own length: lets readers trust the layout (file-index.ts)
       kvs: { '/a': { value: '1', create_revision: 2, mod_revision: 2, version: 1 } },
       leases: {},
     });
