@@ -7,6 +7,12 @@ import { KvState, type KvRecord, type LeaseRecord } from './memory.js';
  */
 
 export const FORMAT = 'otlpctl-file-store';
+/**
+ * The first line `serialize` writes: the revision, and the file's own length (`"bytes"`, absent in
+ * files of earlier versions), which lets a reader trust the layout (file-index.ts).
+ */
+export const HEADER =
+  /^\{"format": "otlpctl-file-store", "version": 1, "revision": (0|[1-9][0-9]*)(?:, "bytes": ([1-9][0-9]*))?,$/;
 const EXPECTED = `expected a JSON object {"format": "${FORMAT}", "version": 1, "revision", "kvs", "leases"}`;
 
 export function notReadable(path: string, what: string): StoreError {

@@ -1,9 +1,16 @@
 import { closeSync, readSync } from 'node:fs';
 import { StoreError } from '../core/errors.js';
 import type { KeyValue, RangeOptions } from './contract.js';
-import { addLeases, checkRecord, isObject, notReadable } from './file-format.js';
+import { addLeases, checkRecord, HEADER, isObject, notReadable } from './file-format.js';
 import { compareKeys } from './keys.js';
-import { DEFAULT_PAGE_SIZE, toKeyValue, type KvRecord, type LeaseRecord } from './memory.js';
+import {
+  checkPinned,
+  DEFAULT_PAGE_SIZE,
+  toKeyValue,
+  visibleAt,
+  type KvRecord,
+  type LeaseRecord,
+} from './memory.js';
 
 /**
  * A file store file read in place, for commands that only read. `serialize` writes the file's own
@@ -18,8 +25,6 @@ import { DEFAULT_PAGE_SIZE, toKeyValue, type KvRecord, type LeaseRecord } from '
 const NEWLINE = 0x0a;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const HEADER =
-  /^\{"format": "otlpctl-file-store", "version": 1, "revision": (0|[1-9][0-9]*), "bytes": ([1-9][0-9]*),$/;
 const KVS = '"kvs": {\n';
 const LEASES = '\n},\n"leases": {\n';
 const END = '\n}}\n';
@@ -59,7 +64,12 @@ export class IndexedFile {
     readSync(fd, head, 0, head.length, 0);
     const eol = head.indexOf(NEWLINE);
     const m = eol > 0 ? HEADER.exec(head.toString('latin1', 0, eol)) : null;
-    if (!m || Number(m[2]) !== size || head.toString('latin1', eol + 1, eol + 1 + KVS.length) !== KVS)
+    if (
+      !m ||
+      m[2] === undefined ||
+      Number(m[2]) !== size ||
+      head.toString('latin1', eol + 1, eol + 1 + KVS.length) !== KVS
+    )
       return undefined;
     const tail = Buffer.alloc(Math.min(size, BLOCK));
     readSync(fd, tail, 0, tail.length, size - tail.length);
@@ -95,18 +105,12 @@ export class IndexedFile {
     const line = this.line(at);
     if (line.key !== key) return undefined;
     const rec = this.record(line);
-    return this.visible(rec, now) ? toKeyValue(key, rec) : undefined;
+    return visibleAt(this.leases, rec, now) ? toKeyValue(key, rec) : undefined;
   }
 
   /** As KvState's: every key under `prefix` at this revision, in pages. */
   *pages(prefix: string, options: RangeOptions, now: number): Generator<KeyValue[]> {
-    if (options.revision !== undefined && options.revision !== this.revision) {
-      throw new StoreError(
-        options.revision < this.revision
-          ? `revision ${options.revision} compacted: this store keeps only its current revision ${this.revision}`
-          : `revision ${options.revision} is in the future: the current revision is ${this.revision}`,
-      );
-    }
+    checkPinned(options.revision, this.revision);
     const lines: Line[] = [];
     for (let at = this.lowerBound(prefix); at < this.end;) {
       const line = this.line(at);
@@ -118,7 +122,7 @@ export class IndexedFile {
     let page: KeyValue[] = [];
     for (const line of lines) {
       const rec = this.record(line);
-      if (!this.visible(rec, now)) continue;
+      if (!visibleAt(this.leases, rec, now)) continue;
       page.push(toKeyValue(line.key, rec));
       if (page.length === size) {
         yield page;
@@ -126,12 +130,6 @@ export class IndexedFile {
       }
     }
     if (page.length > 0) yield page;
-  }
-
-  private visible(rec: KvRecord, now: number): boolean {
-    if (rec.lease === undefined) return true;
-    const lease = this.leases.get(rec.lease);
-    return lease !== undefined && lease.expiresAtMs > now;
   }
 
   /** The first line whose key is ≥ `target` (or `end`). */

@@ -1,6 +1,6 @@
 import { compareKeys } from './keys.js';
 import { KvState, type KvRecord, type LeaseRecord } from './memory.js';
-import { addLeases, FORMAT, isObject } from './file-format.js';
+import { addLeases, FORMAT, HEADER, isObject } from './file-format.js';
 import { LineRecord, LoadedFile } from './file-record.js';
 import { FileKvState } from './file-state.js';
 
@@ -22,9 +22,6 @@ const CLOSE = 0x7d;
 /** An escape, or a control character JSON does not allow raw. */
 // eslint-disable-next-line no-control-regex -- raw control characters are what it looks for
 const UNPLAIN = /[\\\x00-\x1f]/;
-// `"bytes"`: the file's length as written, which lets a reader trust the layout (file-index.ts).
-const HEADER =
-  /^\{"format": "otlpctl-file-store", "version": 1, "revision": (0|[1-9][0-9]*)(?:, "bytes": [1-9][0-9]*)?,$/;
 
 /** The store in `bytes` if they are laid out as `serialize` writes them, else undefined. */
 export function readLines(path: string, bytes: Buffer): KvState | undefined {

@@ -67,11 +67,8 @@ export class KvState {
     this.sorted = { changes: this.changes, keys };
   }
 
-  /** A key whose lease has lapsed is gone for readers, even before a writer drops it. */
   visible(rec: KvRecord, now: number): boolean {
-    if (rec.lease === undefined) return true;
-    const lease = this.leases.get(rec.lease);
-    return lease !== undefined && lease.expiresAtMs > now;
+    return visibleAt(this.leases, rec, now);
   }
 
   get(key: string, now: number): KeyValue | undefined {
@@ -81,14 +78,7 @@ export class KvState {
 
   /** The snapshot is taken on the first `next()`; later pages come from it whatever is written meanwhile. */
   *pages(prefix: string, options: RangeOptions, now: number): Generator<KeyValue[]> {
-    const { revision } = this;
-    if (options.revision !== undefined && options.revision !== revision) {
-      throw new StoreError(
-        options.revision < revision
-          ? `revision ${options.revision} compacted: this store keeps only its current revision ${revision}`
-          : `revision ${options.revision} is in the future: the current revision is ${revision}`,
-      );
-    }
+    checkPinned(options.revision, this.revision);
     const keys: string[] = [];
     const recs: KvRecord[] = [];
     const all = this.sortedKeys();
@@ -200,6 +190,23 @@ export class KvState {
       }
     }
   }
+}
+
+/** A key whose lease has lapsed is gone for readers, even before a writer drops it. */
+export function visibleAt(leases: ReadonlyMap<string, LeaseRecord>, rec: KvRecord, now: number): boolean {
+  if (rec.lease === undefined) return true;
+  const lease = leases.get(rec.lease);
+  return lease !== undefined && lease.expiresAtMs > now;
+}
+
+/** A store that keeps only its current revision can list at no other (as etcd after compaction). */
+export function checkPinned(pinned: number | undefined, revision: number): void {
+  if (pinned === undefined || pinned === revision) return;
+  throw new StoreError(
+    pinned < revision
+      ? `revision ${pinned} compacted: this store keeps only its current revision ${revision}`
+      : `revision ${pinned} is in the future: the current revision is ${revision}`,
+  );
 }
 
 export function toKeyValue(key: string, rec: KvRecord): KeyValue {
