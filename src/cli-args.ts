@@ -51,3 +51,11 @@ export function labelsArg(value: string): [string, string][] {
     return [pair.slice(0, i), pair.slice(i + 1)];
   });
 }
+
+/** A repeatable flag that also takes commas (`--check a,b --check c`): each item parsed by `one`. */
+export function listOf<T>(one: (value: string) => T) {
+  return (value: string, previous: T[] | undefined): T[] => [
+    ...(previous ?? []),
+    ...value.split(',').map((v) => one(v.trim())),
+  ];
+}

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { choiceArg, intArg, nodeIdArg } from './cli-args.js';
+import { choiceArg, intArg, listOf, nodeIdArg } from './cli-args.js';
+import { CHECKS, type Check } from './core/doctor.js';
 import { PARTITION_STATES } from './core/model.js';
 import type { Act } from './cli.js';
 
@@ -104,10 +105,20 @@ export function addPartitions(program: Command, act: Act): void {
     .command('doctor')
     .description('check partitions, nodes and config; exit 1 when anything is wrong')
     .option('--stuck-after <dur>', 'a Migrating partition older than this is stuck (default 1h)')
-    .addHelpText('after', '\nExample:\n  $ otlpctl doctor -o json | jq .counts')
+    .addOption(
+      new Option(
+        '--check <kind>',
+        `only these findings (repeatable, or comma-separated): ${CHECKS.join(', ')}`,
+      ).argParser(listOf(choiceArg('--check', CHECKS))),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl doctor\n  $ otlpctl doctor --check node-down -o tsv    # every partition on a Down node\n  $ otlpctl doctor -o json | jq .counts',
+    )
     .action(
       act(
-        (o: { stuckAfter?: string }) => async (ctx) => (await import('./commands/doctor.js')).doctor(o, ctx),
+        (o: { stuckAfter?: string; check?: Check[] }) => async (ctx) =>
+          (await import('./commands/doctor.js')).doctor(o, ctx),
       ),
     );
   program

@@ -91,6 +91,7 @@ export function describePlacement(
   vantage: Vantage | undefined,
 ): LocateResult {
   const replicas = replicaViews(placement.replicas, cluster.nodes);
+  const preferred = preferReplica(replicas, vantage);
   return {
     time_partition: {
       bucket_id: key.time_partition.bucket_id,
@@ -104,12 +105,17 @@ export function describePlacement(
     leader: placement.leader,
     replicas,
     ring_replicas: placement.ring_replicas,
-    preferred: preferReplica(replicas, vantage),
-    warnings: warningsFor(placement, replicas, cluster.config.replication_factor),
+    preferred,
+    warnings: warningsFor(placement, replicas, preferred, cluster.config.replication_factor),
   };
 }
 
-function warningsFor(p: Placement, replicas: ReplicaView[], rf: number): string[] {
+function warningsFor(
+  p: Placement,
+  replicas: ReplicaView[],
+  preferred: Preference | null,
+  rf: number,
+): string[] {
   const w: string[] = [];
   if (p.migrating)
     w.push(`partition is ${p.state}: a move is in flight; data may be on the old and the new nodes`);
@@ -120,7 +126,19 @@ function warningsFor(p: Placement, replicas: ReplicaView[], rf: number): string[
   }
   if (replicas.length === 0) w.push('no ring members: add nodes with `otlpctl nodes add`');
   else if (replicas.length < rf) w.push(`under-replicated: ${replicas.length} of ${rf} replicas`);
-  for (const r of replicas) if (r.state !== 'Up') w.push(`replica ${r.node_id} is ${r.state}`);
+  for (const r of replicas) {
+    if (r.state === 'Up') continue;
+    if (r.node_id !== p.leader) w.push(`replica ${r.node_id} is ${r.state}`);
+    else {
+      // At 3 a.m. the question is where to read: say so, and what moves the leadership.
+      const instead = preferred
+        ? `read from replica ${preferred.node_id} instead`
+        : 'no replica is Up to read from';
+      w.push(
+        `leader ${r.node_id} is ${r.state}: ${instead}; 'otlpctl failover ${r.node_id}' moves the leadership`,
+      );
+    }
+  }
   if (p.leader !== null && !p.replicas.includes(p.leader))
     w.push(`leader ${p.leader} is not among the replicas`);
   return w;

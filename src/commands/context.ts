@@ -32,7 +32,17 @@ export interface Context {
 }
 
 export async function openMetadata(ctx: Context): Promise<Metadata> {
-  return new Metadata(await ctx.openStore(), ctx.layout);
+  return new Metadata(await ctx.openStore(), ctx.layout, (m) => warn(ctx, m));
+}
+
+/** Something wrong in the data the command worked around: printed even with -q, one line. */
+export function warn(ctx: Context, text: string): void {
+  ctx.stderr.write(`otlpctl: warning: ${oneLine(text)}\n`);
+}
+
+/** A message quoting stored or typed input stays one line: control characters are escaped. */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n\t]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 export function print(ctx: Context, text: string): void {

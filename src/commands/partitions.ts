@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { ClusterConfig } from '../core/config.js';
 import { ExitCode, StoreError, UsageError } from '../core/errors.js';
 import { PartitionLocator } from '../core/locator.js';
 import type { PartitionMetadata, PartitionState, Signal } from '../core/model.js';
@@ -64,6 +65,16 @@ function mustParse(partitionId: string) {
   return id;
 }
 
+/** A well-formed id whose hash bucket this cluster never produces is no partition of it either. */
+function mustBelong(partitionId: string, config: ClusterConfig): void {
+  const { hash_partition } = mustParse(partitionId);
+  if (hash_partition >= config.hash_partitions) {
+    throw new UsageError(
+      `partition id '${partitionId}': hash bucket ${hash_partition} is not below hash_partitions ${config.hash_partitions}`,
+    );
+  }
+}
+
 export async function partitionsShow(partitionId: string, ctx: Context): Promise<ExitCode> {
   mustParse(partitionId);
   const md = await openMetadata(ctx);
@@ -72,6 +83,7 @@ export async function partitionsShow(partitionId: string, ctx: Context): Promise
     md.nodes(),
     md.partition(partitionId),
   ]);
+  mustBelong(partitionId, config);
   const ring = new PartitionLocator(
     config,
     nodes.map((n) => n.record),
@@ -115,6 +127,7 @@ export async function partitionsRegister(opts: RegisterOptions, ctx: Context): P
     md.nodes(),
     md.partition(opts.partitionId),
   ]);
+  mustBelong(opts.partitionId, config);
   const known = new Set(nodes.map((n) => n.record.node_id));
   for (const n of opts.nodes ?? [])
     if (!known.has(n)) throw new UsageError(`--nodes: '${n}' is not a node (see 'otlpctl nodes list')`);
@@ -176,6 +189,7 @@ export async function partitionsSetState(
 ): Promise<ExitCode> {
   mustParse(partitionId);
   const md = await openMetadata(ctx);
+  mustBelong(partitionId, await md.requireConfig());
   const stored = await md.partition(partitionId);
   if (!stored)
     throw new StoreError(

@@ -7,21 +7,27 @@ import { parsePartitionId } from './partition-id.js';
  * for being too large.
  */
 
-export type Check =
-  | 'unparsable'
-  | 'bad-id'
-  | 'under-replicated'
-  | 'duplicate-replica'
-  | 'leader-not-replica'
-  | 'unknown-node'
-  | 'node-down'
-  | 'stuck-migrating'
-  | 'size-out-of-range';
+export const CHECKS = [
+  'unparsable',
+  'bad-id',
+  'under-replicated',
+  'duplicate-replica',
+  'leader-not-replica',
+  'unknown-node',
+  'node-down',
+  'stuck-migrating',
+  'size-out-of-range',
+] as const;
+export type Check = (typeof CHECKS)[number];
 
 export interface Finding {
   check: Check;
   subject: string;
   detail: string;
+  /** The node a finding is about (unknown-node, node-down), so a report can group by it. */
+  node?: string;
+  /** node-down: the Down node leads this partition. */
+  leader?: boolean;
 }
 
 const SIZE_RANGES = {
@@ -34,6 +40,8 @@ export interface DoctorContext {
   nodes: ReadonlyMap<string, NodeInfo>;
   /** min(replication_factor, ring members): how many replicas a partition can have. */
   expectedReplicas: number;
+  /** An id whose hash bucket is not below this is no partition of this cluster. */
+  hashPartitions: number;
   granularityMs: number;
   nowMs: number;
   stuckAfterMs: number;
@@ -41,9 +49,12 @@ export interface DoctorContext {
 
 export function checkPartition(p: PartitionMetadata, c: DoctorContext): Finding[] {
   const out: Finding[] = [];
-  const at = (check: Check, detail: string) => out.push({ check, subject: p.partition_id, detail });
+  const at = (check: Check, detail: string, extra?: Partial<Finding>) =>
+    out.push({ check, subject: p.partition_id, detail, ...extra });
   const id = parsePartitionId(p.partition_id);
   if (!id) at('bad-id', `'${p.partition_id}' is not a partition id`);
+  else if (id.hash_partition >= c.hashPartitions)
+    at('bad-id', `hash bucket ${id.hash_partition} is not below hash_partitions ${c.hashPartitions}`);
   const distinct = new Set(p.nodes);
   if (distinct.size !== p.nodes.length)
     at('duplicate-replica', `nodes ${p.nodes.join(',')} name a node twice`);
@@ -56,9 +67,14 @@ export function checkPartition(p: PartitionMetadata, c: DoctorContext): Finding[
     at('leader-not-replica', `leader '${p.leader}' is not among ${p.nodes.join(',') || 'no nodes'}`);
   for (const n of distinct) {
     const node = c.nodes.get(n);
-    if (!node) at('unknown-node', `replica '${n}' is not a registered node`);
-    else if (node.state === 'Down')
-      at('node-down', `replica '${n}' is Down${n === p.leader ? ' and is the leader' : ''}`);
+    if (!node) at('unknown-node', `replica '${n}' is not a registered node`, { node: n });
+    else if (node.state === 'Down') {
+      const leads = n === p.leader;
+      at('node-down', `replica '${n}' is Down${leads ? ' and is the leader' : ''}`, {
+        node: n,
+        leader: leads,
+      });
+    }
   }
   if (p.state === 'Migrating' || p.state === 'Rebalancing') {
     const since = Date.parse(p.updated_at);

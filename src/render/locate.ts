@@ -84,7 +84,7 @@ export function renderLocated<T extends LocateResult>(
           r.leader,
           replicasText(r, style),
           r.preferred?.node_id ?? '-',
-          r.warnings.length ? palette(style).yellow(String(r.warnings.length)) : '',
+          r.warnings.length ? palette(style).yellow(r.warnings.join('; ')) : '',
         ]),
         style,
       );

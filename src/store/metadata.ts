@@ -26,6 +26,8 @@ export class Metadata {
   constructor(
     readonly store: MetadataStore,
     readonly layout: KeyLayout,
+    /** Told about each record a listing skips (a command prints it on stderr). */
+    readonly warn: (message: string) => void = () => undefined,
   ) {}
 
   async config(): Promise<Stored<ClusterConfig & Raw> | undefined> {
@@ -51,11 +53,21 @@ export class Metadata {
     return c.record;
   }
 
+  /**
+   * Every node that parses. One corrupt record must not take `locate` down during an incident:
+   * it is skipped with a warning naming its key, and `doctor` reports it.
+   */
   async nodes(): Promise<Stored<NodeInfo>[]> {
     const out: Stored<NodeInfo>[] = [];
     for await (const page of this.store.range(this.layout.nodesPrefix)) {
-      for (const kv of page)
-        out.push({ ...parseNodeInfo(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision });
+      for (const kv of page) {
+        try {
+          out.push({ ...parseNodeInfo(kv.value, kv.key), key: kv.key, modRevision: kv.modRevision });
+        } catch (err) {
+          if (!(err instanceof StoreError)) throw err;
+          this.warn(`skipped ${err.message} (see 'otlpctl doctor')`);
+        }
+      }
     }
     return out;
   }

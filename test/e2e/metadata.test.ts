@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedEtcdEndpoint } from '../harness/etcd-shared.js';
 import { runCli } from '../helpers/cli.js';
-import { etcdTarget, fileTarget, type Target } from '../helpers/targets.js';
+import { SEED_TARGETS, type SeedTarget } from '../helpers/seed-targets.js';
 
 /**
  * partitions, doctor and failover on both stores, reading values exactly as the seed's Rust
@@ -13,37 +11,7 @@ import { etcdTarget, fileTarget, type Target } from '../helpers/targets.js';
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 const ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-interface SeedTarget extends Pick<Target, 'args' | 'prefix' | 'close'> {
-  put(key: string, value: string): Promise<void>;
-  get(key: string): Promise<string | undefined>;
-}
-
-async function fileSeedTarget(): Promise<SeedTarget> {
-  const t = await fileTarget();
-  return {
-    ...t,
-    put: async (k, v) => void (await t.store.txn([], [{ type: 'put', key: k, value: v }])),
-    get: async (k) => (await t.store.get(k))?.value,
-  };
-}
-
-async function etcdSeedTarget(): Promise<SeedTarget> {
-  const t = await etcdTarget();
-  return {
-    ...t,
-    // The seed's writer is not us: put with etcdctl, byte for byte.
-    put: async (k, v) =>
-      void execFileSync('etcdctl', ['--endpoints', sharedEtcdEndpoint(), 'put', k, v], {
-        env: { ...process.env, ETCDCTL_API: '3' },
-      }),
-    get: async (k) => (await t.store.get(k))?.value,
-  };
-}
-
-describe.each([
-  ['file store', fileSeedTarget],
-  ['etcd', etcdSeedTarget],
-])('on the %s', (_name, make) => {
+describe.each(SEED_TARGETS)('on the %s', (_name, make) => {
   let t: SeedTarget;
   const cli = (...args: string[]) => runCli([...t.args, ...args], { now: NOW });
   const json = async (...args: string[]) => {
