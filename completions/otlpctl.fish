@@ -187,6 +187,7 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l size
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l record-count
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l state -xa 'Up Down Draining'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "doctor"' -l stuck-after
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "doctor"' -l check
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "failover"' -l dry-run
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a plan
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a apply

@@ -79,7 +79,7 @@ _otlpctl_flags() {
     "partitions stats") echo "--by" ;;
     "partitions register") echo "--nodes --leader --size-bytes --record-count --state" ;;
     "partitions set-state") echo "" ;;
-    "doctor") echo "--stuck-after" ;;
+    "doctor") echo "--stuck-after --check" ;;
     "failover") echo "--dry-run" ;;
     "rebalance") echo "" ;;
     "rebalance plan") echo "--by --target --max-moves --max-bytes --out" ;;
