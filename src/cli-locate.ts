@@ -58,6 +58,10 @@ Examples:
     .requiredOption('--service <name>', 'service.name')
     .addOption(new Option('--labels <k=v,…>', 'data point attributes').argParser(labelsArg))
     .option('--at <time>', 'when (default now)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ otlpctl locate metric --name http.server.duration --service checkout --labels method=GET --at now-1h',
+    )
     .action(
       act(
         (o: Record<string, never>) => async (ctx) =>
@@ -72,6 +76,10 @@ Examples:
     .requiredOption('--severity <level>', 'TRACE|DEBUG|INFO|WARN|ERROR|FATAL or an OTLP severity number 1-24')
     .requiredOption('--body <text>', 'the log body')
     .option('--at <time>', 'when (default now)')
+    .addHelpText(
+      'after',
+      "\nExample:\n  $ otlpctl locate log --service checkout --severity ERROR --body 'payment declined' --at now-10m",
+    )
     .action(
       act(
         (o: Record<string, never>) => async (ctx) =>
@@ -91,6 +99,7 @@ Examples:
         .argParser(choiceArg('--signal', ['traces', 'metrics', 'logs'] as const))
         .default('traces'),
     )
+    .addHelpText('after', '\nExample:\n  $ otlpctl locate range --from-time now-3h --to-time now-1h -o json')
     .action(
       act(
         (o: Record<string, never>) => async (ctx) =>
@@ -101,6 +110,10 @@ Examples:
     .command('otlp')
     .description('write routing of OTLP/JSON data (a request, or JSON lines from the file exporter)')
     .argument('[file]', 'file, or - for stdin', '-')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl locate otlp export.json -o tsv\n  $ tail -n 100 /var/log/otelcol/traces.jsonl | otlpctl locate otlp - -o ndjson',
+    )
     .action(
       act(
         (file: string) => async (ctx) =>

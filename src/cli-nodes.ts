@@ -5,15 +5,39 @@ import type { Act } from './cli.js';
 
 /** Commander wiring of `nodes` and `ring`. */
 export function addNodes(program: Command, act: Act): void {
-  const nodes = program.command('nodes').description('ring membership and locality');
+  const nodes = program
+    .command('nodes')
+    .description('ring membership and locality: list, show, add, remove, set-state, set-location')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl nodes list --state Down\n  $ otlpctl nodes show node-05\n  $ otlpctl nodes set-state node-05 Down',
+    );
   nodes
     .command('list')
     .description('list nodes')
-    .action(act(() => async (ctx) => (await import('./commands/nodes.js')).nodesList(ctx)));
+    .addOption(
+      new Option('--state <s>', 'only nodes in this state: Up, Down or Draining').argParser(
+        choiceArg('--state', NODE_STATES),
+      ),
+    )
+    .option('--zone <z>', 'only nodes in this availability zone')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl nodes list\n  $ otlpctl nodes list --state Down --zone eu-west-1a -o tsv',
+    )
+    .action(
+      act(
+        (o: { state?: (typeof NODE_STATES)[number]; zone?: string }) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesList(o, ctx),
+      ),
+    );
   nodes
     .command('show')
-    .description('one node, with its ring points and share of the hash space')
+    .description(
+      'one node: ring points, share of the hash space, and the partitions, leaderships and bytes the metadata puts on it',
+    )
     .argument('<node-id>', 'node id', nodeIdArg)
+    .addHelpText('after', '\nExample:\n  $ otlpctl nodes show node-05 -o json')
     .action(act((id: string) => async (ctx) => (await import('./commands/nodes.js')).nodesShow(id, ctx)));
   nodes
     .command('add')
@@ -48,6 +72,7 @@ export function addNodes(program: Command, act: Act): void {
     .description('remove a node (refused while partitions still name it, unless --force)')
     .argument('<node-id>', 'node id', nodeIdArg)
     .option('--force', 'remove even though partitions still name it', false)
+    .addHelpText('after', '\nExample:\n  $ otlpctl nodes remove node-13')
     .action(
       act(
         (id: string, o: { force: boolean }) => async (ctx) =>
@@ -59,6 +84,7 @@ export function addNodes(program: Command, act: Act): void {
     .description('mark a node Up, Down or Draining')
     .argument('<node-id>', 'node id', nodeIdArg)
     .argument('<state>', 'Up|Down|Draining', choiceArg('state', NODE_STATES))
+    .addHelpText('after', '\nExample:\n  $ otlpctl nodes set-state node-05 Draining')
     .action(
       act(
         (id: string, state: (typeof NODE_STATES)[number]) => async (ctx) =>
@@ -72,6 +98,7 @@ export function addNodes(program: Command, act: Act): void {
     .option('--region <r>', 'region')
     .option('--zone <z>', 'availability zone')
     .option('--dc <d>', 'data center')
+    .addHelpText('after', '\nExample:\n  $ otlpctl nodes set-location node-05 --zone eu-west-1b --dc dc-4')
     .action(
       act(
         (id: string, o: { region?: string; zone?: string; dc?: string }) => async (ctx) =>

@@ -1,14 +1,18 @@
 import { Option, type Command } from 'commander';
 import { choiceArg, intArg, listOf, nodeIdArg } from './cli-args.js';
 import { CHECKS, type Check } from './core/doctor.js';
-import { PARTITION_STATES } from './core/model.js';
+import { PARTITION_SORT_KEYS, PARTITION_STATES } from './core/model.js';
 import type { Act } from './cli.js';
 
 /** Commander wiring of `partitions`, `doctor` and `failover`. */
 export function addPartitions(program: Command, act: Act): void {
   const partitions = program
     .command('partitions')
-    .description('partition metadata: list, show, stats, register, set-state');
+    .description('partition metadata: list, show, stats, register, set-state')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl partitions list --node node-05 --sort size --limit 20\n  $ otlpctl partitions show partition_498836_0058\n  $ otlpctl partitions stats',
+    );
   partitions
     .command('list')
     .description('stream stored partitions, filtered')
@@ -29,9 +33,20 @@ export function addPartitions(program: Command, act: Act): void {
     )
     .option('--from-time <time>', 'time partitions ending after this')
     .option('--to-time <time>', 'time partitions starting before this')
+    .addOption(
+      new Option(
+        '--sort <key>',
+        'id, start (ascending); size, records (largest first); updated (newest first)',
+      ).argParser(choiceArg('--sort', PARTITION_SORT_KEYS)),
+    )
+    .addOption(
+      new Option('--limit <n>', 'at most this many partitions').argParser(
+        intArg('--limit', 1, Number.MAX_SAFE_INTEGER),
+      ),
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ otlpctl partitions list --state Migrating\n  $ otlpctl partitions list --node node-05 --from-time now-6h -o ndjson',
+      '\nExamples:\n  $ otlpctl partitions list --state Migrating\n  $ otlpctl partitions list --node node-05 --from-time now-6h -o ndjson\n  $ otlpctl partitions list --sort size --limit 10        # the ten largest',
     )
     .action(
       act(
@@ -43,6 +58,7 @@ export function addPartitions(program: Command, act: Act): void {
     .command('show')
     .description("one partition's stored metadata, with its ring placement")
     .argument('<partition-id>', 'e.g. partition_498836_0058')
+    .addHelpText('after', '\nExample:\n  $ otlpctl partitions show partition_498836_0058 -o json')
     .action(
       act((id: string) => async (ctx) => (await import('./commands/partitions.js')).partitionsShow(id, ctx)),
     );
@@ -54,6 +70,10 @@ export function addPartitions(program: Command, act: Act): void {
         '--by <measure>',
         'load for the skew: bytes (all replicas), leader-bytes, partitions',
       ).argParser(choiceArg('--by', ['bytes', 'leader-bytes', 'partitions'] as const)),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl partitions stats\n  $ otlpctl partitions stats --by leader-bytes -o json',
     )
     .action(
       act(
@@ -84,6 +104,10 @@ export function addPartitions(program: Command, act: Act): void {
         choiceArg('--state', PARTITION_STATES),
       ),
     )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ otlpctl partitions register partition_498836_0058 --nodes node-01,node-02,node-07 --leader node-02',
+    )
     .action(
       act(
         (id: string, o: Record<string, never>) => async (ctx) =>
@@ -95,6 +119,7 @@ export function addPartitions(program: Command, act: Act): void {
     .description("change a partition's state (compare-and-swap; other fields kept)")
     .argument('<partition-id>', 'e.g. partition_498836_0058')
     .argument('<state>', 'Active|Rebalancing|Migrating|ReadOnly', choiceArg('state', PARTITION_STATES))
+    .addHelpText('after', '\nExample:\n  $ otlpctl partitions set-state partition_498836_0058 ReadOnly')
     .action(
       act(
         (id: string, state: (typeof PARTITION_STATES)[number]) => async (ctx) =>

@@ -57,7 +57,11 @@ const PACE = () =>
 export function addRebalance(program: Command, act: Act): void {
   const rebalance = program
     .command('rebalance')
-    .description('balance partition replicas across nodes: plan, review, apply; status, resume, cancel');
+    .description('balance partition replicas across nodes: plan, review, apply; status, resume, cancel')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl rebalance plan --out plan.json\n  $ otlpctl rebalance apply plan.json\n  $ otlpctl rebalance status',
+    );
   rebalance
     .command('plan')
     .description('plan moves that bring every Up node within --target of the mean and empty Draining nodes')
@@ -114,6 +118,10 @@ export function addRebalance(program: Command, act: Act): void {
   rebalance
     .command('status')
     .description('progress of a plan (default: the latest unfinished one, else the latest)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl rebalance status\n  $ otlpctl rebalance status -o json | jq .partitions',
+    )
     .argument('[plan-id]', 'plan id')
     .action(
       act(
@@ -124,6 +132,7 @@ export function addRebalance(program: Command, act: Act): void {
   rebalance
     .command('resume')
     .description('finish an interrupted plan from its journal (default: the latest unfinished one)')
+    .addHelpText('after', '\nExample:\n  $ otlpctl rebalance resume --reason "after the Ctrl-C at 03:10"')
     .argument('[plan-id]', 'plan id')
     .addOption(CONCURRENT())
     .addOption(PACE())
@@ -138,6 +147,7 @@ export function addRebalance(program: Command, act: Act): void {
   rebalance
     .command('cancel')
     .description('stop a plan: its Migrating partitions return to their previous placement')
+    .addHelpText('after', '\nExample:\n  $ otlpctl rebalance cancel --reason "node-13 is flapping"')
     .argument('[plan-id]', 'plan id')
     .addOption(REASON())
     .addOption(LOCK_TTL())

@@ -1,4 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
+import { addAudit } from './cli-audit.js';
+import { addCompleteIds } from './cli-complete.js';
 import { addExpire } from './cli-expire.js';
 import { addLocate } from './cli-locate.js';
 import { addNodes, addRing } from './cli-nodes.js';
@@ -6,7 +8,7 @@ import { addPartitions } from './cli-partitions.js';
 import { addRebalance } from './cli-rebalance.js';
 import { choiceArg, intArg } from './cli-args.js';
 import type { Context } from './commands/context.js';
-import { ExitCode, OtlpctlError } from './core/errors.js';
+import { ExitCode, oneLine, OtlpctlError } from './core/errors.js';
 import { FORMATS, type Format } from './render/formats.js';
 import type { MetadataStore } from './store/contract.js';
 import { KeyLayout } from './store/layout.js';
@@ -92,7 +94,8 @@ function report(err: unknown, io: Io, debug: boolean): ExitCode {
   if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return ExitCode.Ok;
   const known = err instanceof OtlpctlError;
   const message = err instanceof Error ? err.message : String(err);
-  io.stderr.write(`otlpctl: ${known ? '' : 'internal error: '}${message.split('\n')[0]}\n`);
+  // One line even when the message quotes input (JSON.parse quotes a file: "garbage\n").
+  io.stderr.write(`otlpctl: ${known ? '' : 'internal error: '}${oneLine(message.trimEnd())}\n`);
   if (debug && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
   else if (!known) io.stderr.write('otlpctl: run again with --debug for the stack trace\n');
   return known ? err.exitCode : ExitCode.Error;
@@ -222,6 +225,8 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
   addPartitions(program, act);
   addRebalance(program, act);
   addExpire(program, act);
+  addAudit(program, act);
+  addCompleteIds(program, act);
 
   program
     .command('demo')

@@ -37,7 +37,13 @@ export {
 } from './core/placement.js';
 export { ServiceNameRangePartitioner } from './core/range.js';
 export { ConsistentHashRing, type RingNode } from './core/ring.js';
-export { formatTime, timeBucketString, TimeRangePartitioner, type TimePartition } from './core/time.js';
+export {
+  formatPreciseTime,
+  formatTime,
+  timeBucketString,
+  TimeRangePartitioner,
+  type TimePartition,
+} from './core/time.js';
 export { parseDuration, parseTime } from './core/time-input.js';
 export { parseTraceId } from './core/trace-id.js';
 export { TraceRouter, type Route, type BucketMetadata } from './core/trace-router.js';

@@ -3,6 +3,7 @@ import type { MetadataStore } from '../store/contract.js';
 import type { KeyLayout } from '../store/layout.js';
 import { Metadata } from '../store/metadata.js';
 import type { Format } from '../render/format.js';
+import { oneLine } from '../core/errors.js';
 
 /**
  * What a command gets from the CLI: its store (opened lazily, so commands that need none never
@@ -37,12 +38,7 @@ export async function openMetadata(ctx: Context): Promise<Metadata> {
 
 /** Something wrong in the data the command worked around: printed even with -q, one line. */
 export function warn(ctx: Context, text: string): void {
-  ctx.stderr.write(`otlpctl: warning: ${oneLine(text)}\n`);
-}
-
-/** A message quoting stored or typed input stays one line: control characters are escaped. */
-export function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]/g, (c) => JSON.stringify(c).slice(1, -1));
+  ctx.stderr.write(`otlpctl: ${oneLine(text)}\n`);
 }
 
 export function print(ctx: Context, text: string): void {

@@ -91,14 +91,18 @@ export async function demo(opts: { force: boolean }, ctx: Context): Promise<Exit
   print(
     ctx,
     ctx.format === 'table'
-      ? `try:  otlpctl ${describeStoreFlag(store.description)} locate 4bf92f3577b34da6a3ce929d0e0e4736 --at now-1h --from node-01`
+      ? // npx finds the project's own bin right after `npm ci`, and an installed otlpctl anywhere.
+        `try:  npx otlpctl ${describeStoreFlag(store.description)} locate 4bf92f3577b34da6a3ce929d0e0e4736 --at now-1h --from node-01`
       : JSON.stringify({ nodes: nodes.length, partitions: 24 * config.hash_partitions }),
   );
   return ExitCode.Ok;
 }
 
 function describeStoreFlag(description: string): string {
-  return description.startsWith('file ') ? `--file ${description.slice(5)}` : '--endpoints …';
+  if (!description.startsWith('file ')) return '--endpoints …';
+  const path = description.slice(5);
+  // The hint is pasted into a shell: quote a path that needs it.
+  return `--file ${/^[\w./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`}`;
 }
 
 function markDemoCases(puts: Op[], nodes: NodeInfo[]): void {

@@ -3,7 +3,7 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import { parseOtlpText, type OtlpItem } from '../core/otlp.js';
 import type { LocatedKey } from '../core/locator.js';
 import { resolvePlacement } from '../core/placement.js';
-import { formatTime } from '../core/time.js';
+import { formatPreciseTime } from '../core/time.js';
 import { renderOtlp, type OtlpRow } from '../render/otlp.js';
 import { loadCluster, type Cluster } from './cluster.js';
 import { print, type Context } from './context.js';
@@ -53,7 +53,7 @@ async function route(cluster: Cluster, item: OtlpItem): Promise<OtlpRow> {
 
 function keyOf(cluster: Cluster, item: OtlpItem): { key: LocatedKey; fields: Record<string, unknown> } {
   const { locator } = cluster;
-  const time = formatTime(item.time_ms);
+  const time = formatPreciseTime(item.time_ms);
   switch (item.signal) {
     case 'traces':
       return {

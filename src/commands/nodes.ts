@@ -1,7 +1,7 @@
 import { ExitCode, PreconditionError, UsageError } from '../core/errors.js';
 import { PartitionLocator } from '../core/locator.js';
 import type { NodeInfo, NodeLocation, NodeState } from '../core/model.js';
-import { renderNode, renderNodes } from '../render/nodes.js';
+import { renderNode, renderNodes, type NodeHoldings } from '../render/nodes.js';
 import { partitionPages, type Metadata, type Stored } from '../store/metadata.js';
 import { openMetadata, print, type Context } from './context.js';
 
@@ -37,9 +37,20 @@ export async function nodesAdd(opts: NodeAddOptions, ctx: Context): Promise<Exit
   return ExitCode.Ok;
 }
 
-export async function nodesList(ctx: Context): Promise<ExitCode> {
+export interface NodesListOptions {
+  state?: NodeState;
+  zone?: string;
+}
+
+export async function nodesList(opts: NodesListOptions, ctx: Context): Promise<ExitCode> {
   const md = await openMetadata(ctx);
-  const nodes = (await md.nodes()).map((n) => n.record);
+  const nodes = (await md.nodes())
+    .map((n) => n.record)
+    .filter(
+      (n) =>
+        (opts.state === undefined || n.state === opts.state) &&
+        (opts.zone === undefined || n.location.availability_zone === opts.zone),
+    );
   print(ctx, renderNodes(nodes, ctx.format, ctx));
   return ExitCode.Ok;
 }
@@ -48,14 +59,35 @@ export async function nodesShow(nodeId: string, ctx: Context): Promise<ExitCode>
   const md = await openMetadata(ctx);
   const config = await md.requireConfig();
   const nodes = (await md.nodes()).map((n) => n.record);
-  const node = nodes.find((n) => n.node_id === nodeId);
+  // md.node() names the key when the record itself is what does not parse.
+  const node = nodes.find((n) => n.node_id === nodeId) ?? (await md.node(nodeId))?.record;
   if (!node)
     throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
   const ring = new PartitionLocator(config, nodes).ring;
+  const held: NodeHoldings = { partitions: 0, leaders: 0, bytes: 0, leader_bytes: 0 };
+  for await (const page of partitionPages(md)) {
+    for (const e of page) {
+      if (!e.ok) continue;
+      const p = e.stored.record;
+      if (p.nodes.includes(nodeId)) {
+        held.partitions++;
+        held.bytes += p.size_bytes;
+      }
+      if (p.leader === nodeId) {
+        held.leaders++;
+        held.leader_bytes += p.size_bytes;
+      }
+    }
+  }
   print(
     ctx,
     renderNode(
-      { node, points: ring.pointsPerNode().get(nodeId) ?? 0, share: ring.shares().get(nodeId) ?? 0 },
+      {
+        node,
+        points: ring.pointsPerNode().get(nodeId) ?? 0,
+        share: ring.shares().get(nodeId) ?? 0,
+        held,
+      },
       ctx.format,
       ctx,
     ),

@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import type { ClusterConfig } from '../core/config.js';
 import { ExitCode, StoreError, UsageError } from '../core/errors.js';
 import { PartitionLocator } from '../core/locator.js';
-import type { PartitionMetadata, PartitionState, Signal } from '../core/model.js';
+import type { PartitionMetadata, PartitionSortKey, PartitionState, Signal } from '../core/model.js';
 import { parsePartitionId } from '../core/partition-id.js';
 import { resolvePlacement } from '../core/placement.js';
 import { formatTime } from '../core/time.js';
 import { parseTime } from '../core/time-input.js';
-import { partitionRow, renderPartition, rowStream } from '../render/partitions.js';
+import { partitionRow, renderPartition, rowStream, type PartitionRow } from '../render/partitions.js';
 import { partitionPages } from '../store/metadata.js';
-import { openMetadata, print, type Context } from './context.js';
+import { openMetadata, print, warn, type Context } from './context.js';
 
 /** `partitions list|show|register|set-state` (stats lives in partition-stats.ts). */
 
@@ -19,9 +19,25 @@ export interface ListOptions {
   signal?: Signal;
   fromTime?: string;
   toTime?: string;
+  /** At most this many rows (after sorting, when sorted). */
+  limit?: number;
+  /** id, start: ascending; size, records: largest first; updated: newest first. */
+  sort?: PartitionSortKey;
 }
 
-/** Streams every matching partition: one page in memory at a time, whatever the store holds. */
+const ORDER: Record<PartitionSortKey, (a: PartitionRow, b: PartitionRow) => number> = {
+  id: (a, b) => cmp(a.partition_id, b.partition_id),
+  start: (a, b) => cmp(a.start ?? '', b.start ?? '') || cmp(a.partition_id, b.partition_id),
+  size: (a, b) => b.size_bytes - a.size_bytes || cmp(a.partition_id, b.partition_id),
+  records: (a, b) => b.record_count - a.record_count || cmp(a.partition_id, b.partition_id),
+  updated: (a, b) => cmp(b.updated_at, a.updated_at) || cmp(a.partition_id, b.partition_id),
+};
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Streams every matching partition: one page in memory at a time, whatever the store holds.
+ * `--sort` has to see them all first, so it holds the matching rows (not the raw values).
+ */
 export async function partitionsList(opts: ListOptions, ctx: Context): Promise<ExitCode> {
   const md = await openMetadata(ctx);
   const config = await md.requireConfig();
@@ -29,14 +45,17 @@ export async function partitionsList(opts: ListOptions, ctx: Context): Promise<E
   const from = opts.fromTime === undefined ? -Infinity : parseTime(opts.fromTime, now, '--from-time');
   const to = opts.toTime === undefined ? Infinity : parseTime(opts.toTime, now, '--to-time');
   const widthMs = config.granularity_hours * 3_600_000;
+  const limit = opts.limit ?? Infinity;
   const out = rowStream(ctx.format, ctx);
+  const held: PartitionRow[] = [];
   let unreadable = 0;
-  for await (const page of partitionPages(md)) {
+  let shown = 0;
+  pages: for await (const page of partitionPages(md)) {
     let text = '';
     for (const e of page) {
       if (!e.ok) {
         unreadable++;
-        ctx.stderr.write(`otlpctl: skipped ${e.key}: ${e.error}\n`);
+        warn(ctx, `skipped ${e.key}: ${e.error}`);
         continue;
       }
       const p = e.stored.record;
@@ -47,9 +66,26 @@ export async function partitionsList(opts: ListOptions, ctx: Context): Promise<E
       if (from > -Infinity || to < Infinity) {
         if (!id || id.bucket_id * widthMs >= to || (id.bucket_id + 1) * widthMs <= from) continue;
       }
-      text += out.row(partitionRow(p, id ? formatTime(id.bucket_id * widthMs) : null));
+      const row = partitionRow(p, id ? formatTime(id.bucket_id * widthMs) : null);
+      if (opts.sort) held.push(row);
+      else {
+        text += out.row(row);
+        if (++shown >= limit) {
+          ctx.stdout.write(text);
+          break pages;
+        }
+      }
     }
     if (text && !ctx.stdout.write(text)) await once(ctx.stdout, 'drain');
+  }
+  if (opts.sort) {
+    held.sort(ORDER[opts.sort]);
+    ctx.stdout.write(
+      held
+        .slice(0, limit)
+        .map((r) => out.row(r))
+        .join(''),
+    );
   }
   ctx.stdout.write(out.end());
   return unreadable > 0 ? ExitCode.Partial : ExitCode.Ok;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ExitCode, PreconditionError, UsageError } from '../core/errors.js';
 import { configHash, parsePlan, type RebalancePlan } from '../core/rebalance/index.js';
 import { formatTime } from '../core/time.js';
+import { redraw } from '../render/format.js';
 import { progressLine, renderRun, type RunReport } from '../render/rebalance.js';
 import type { HeldLock } from '../store/lock.js';
 import { note, openMetadata, print, type Context } from './context.js';
@@ -136,7 +137,7 @@ async function run(
       onProgress: (r) => {
         if (!progress || Date.now() - last < 100) return;
         last = Date.now();
-        ctx.stderr.write(`\r${progressLine(r, plan)}`);
+        ctx.stderr.write(redraw(progressLine(r, plan)));
       },
     });
   } catch (e) {
@@ -148,7 +149,7 @@ async function run(
   } finally {
     stop.dispose();
   }
-  if (progress) ctx.stderr.write(`\r${progressLine(result, plan)}\n`);
+  if (progress) ctx.stderr.write(`${redraw(progressLine(result, plan))}\n`);
   const unfinished = result.not_started + result.migrating.length + result.failed.length;
   const status: RunStatus =
     unfinished > 0

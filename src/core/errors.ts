@@ -1,3 +1,5 @@
+import { formatTime } from './time.js';
+
 /**
  * Errors that end a command, each carrying its exit code (PRODUCT.md §7).
  * `cli.ts` is the one place that turns them into a message and an exit status.
@@ -49,10 +51,10 @@ export class LockHeldError extends OtlpctlError {
     readonly expiresAt: string | undefined,
   ) {
     const who = heldBy
-      ? `${heldBy.holder} (pid ${heldBy.pid} on ${heldBy.host}, since ${heldBy.acquired_at})`
+      ? `${heldBy.holder} (pid ${heldBy.pid} on ${heldBy.host}, since ${seconds(heldBy.acquired_at)})`
       : 'another process';
     super(
-      `lock '${lock}' is held by ${who}${expiresAt ? `; its lease expires at ${expiresAt} unless renewed` : ''}`,
+      `lock '${lock}' is held by ${who}${expiresAt ? `; its lease expires at ${seconds(expiresAt)} unless renewed` : ''}`,
     );
   }
 }
@@ -69,4 +71,15 @@ export class PartialError extends OtlpctlError {
 
 export class InterruptedError extends OtlpctlError {
   override readonly exitCode = ExitCode.Interrupted;
+}
+
+/** A message quoting stored or typed input stays one line: line breaks and tabs are escaped. */
+export function oneLine(text: string): string {
+  return text.replace(/[\r\n\t]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+}
+
+/** A stored RFC 3339 time in the style every time prints in (whole seconds, UTC). */
+function seconds(stored: string): string {
+  const ms = Date.parse(stored);
+  return Number.isFinite(ms) ? formatTime(ms) : stored;
 }

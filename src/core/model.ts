@@ -6,6 +6,14 @@ export type NodeState = (typeof NODE_STATES)[number];
 export const PARTITION_STATES = ['Active', 'Rebalancing', 'Migrating', 'ReadOnly'] as const;
 export type PartitionState = (typeof PARTITION_STATES)[number];
 
+/** `partitions list --sort`: id, start ascending; size, records largest first; updated newest first. */
+export const PARTITION_SORT_KEYS = ['id', 'start', 'size', 'records', 'updated'] as const;
+export type PartitionSortKey = (typeof PARTITION_SORT_KEYS)[number];
+
+/** How a command recorded in `<prefix>/audit/` ended. */
+export const AUDIT_RESULTS = ['ok', 'partial', 'failed', 'interrupted', 'refused'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
 export interface NodeLocation {
   region: string;
   availability_zone: string;

@@ -69,8 +69,17 @@ export function timeBucketString(timeMs: number): string {
   return `${iso.slice(0, 10)}-${iso.slice(11, 13)}`;
 }
 
-/** RFC 3339 UTC, without a fraction when the instant is a whole second. */
+/**
+ * RFC 3339 UTC in whole seconds: the one style every time prints in, so `--at now-2h` and an
+ * implicit now (a clock reading with milliseconds) look alike. Values whose fraction means
+ * something use `formatPreciseTime`.
+ */
 export function formatTime(timeMs: number): string {
+  return `${new Date(Math.floor(timeMs / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+/** RFC 3339 UTC with milliseconds when the instant has them (a span's start in OTLP data). */
+export function formatPreciseTime(timeMs: number): string {
   const iso = new Date(timeMs).toISOString();
   return timeMs % 1000 === 0 ? `${iso.slice(0, 19)}Z` : iso;
 }

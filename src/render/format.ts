@@ -64,3 +64,11 @@ export function fields(pairs: ReadonlyArray<readonly [string, string]>, style: S
   const width = Math.max(...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${c.bold(k.padEnd(width))}  ${v}`).join('\n');
 }
+
+/**
+ * A status line redrawn in place on a terminal: back to the start, the text, then erase what a
+ * longer previous line left to its right (else `… 1.64 TB of 5.54 TBB`).
+ */
+export function redraw(line: string): string {
+  return `\r${line}\x1b[K`;
+}

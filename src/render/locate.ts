@@ -71,6 +71,7 @@ export function renderLocated<T extends LocateResult>(
           r.leader,
           r.replicas.map((x) => x.node_id).join(','),
           r.preferred?.node_id,
+          r.warnings.join('; '),
         ]),
       );
     case 'table':

@@ -1,10 +1,20 @@
 import type { NodeInfo } from '../core/model.js';
 import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+import { bytes } from './partitions.js';
+
+/** What the stored metadata puts on a node: replicas, leaderships, and their bytes. */
+export interface NodeHoldings {
+  partitions: number;
+  leaders: number;
+  bytes: number;
+  leader_bytes: number;
+}
 
 export interface NodeView {
   node: NodeInfo;
   points: number | null;
   share: number | null;
+  held?: NodeHoldings;
 }
 
 export function stateColor(state: string, style: Style): string {
@@ -54,14 +64,25 @@ export function renderNodes(nodes: NodeInfo[], format: Format, style: Style): st
 }
 
 export function renderNode(view: NodeView, format: Format, style: Style): string {
-  const doc = { ...view.node, ...(view.points !== null && { points: view.points, share: view.share }) };
+  const doc = {
+    ...view.node,
+    ...(view.points !== null && { points: view.points, share: view.share }),
+    ...view.held,
+  };
   switch (format) {
     case 'json':
       return json(doc);
     case 'ndjson':
       return ndjson([doc]);
     case 'tsv':
-      return tsv([row(view.node)]);
+      return tsv([
+        [
+          ...row(view.node),
+          ...(view.held
+            ? [view.held.partitions, view.held.leaders, view.held.bytes, view.held.leader_bytes]
+            : []),
+        ],
+      ]);
     case 'table': {
       const pairs: [string, string][] = [
         ['node', view.node.node_id],
@@ -76,6 +97,13 @@ export function renderNode(view: NodeView, format: Format, style: Style): string
         pairs.push(
           ['ring points', String(view.points)],
           ['hash share', `${((view.share ?? 0) * 100).toFixed(2)} %`],
+        );
+      }
+      if (view.held) {
+        const h = view.held;
+        pairs.push(
+          ['partitions', `${h.partitions} (${bytes(h.bytes)})`],
+          ['leader of', `${h.leaders} (${bytes(h.leader_bytes)})`],
         );
       }
       return fields(pairs, style);

@@ -12,14 +12,26 @@ export type OtlpRow =
 
 const isError = (r: OtlpRow): r is { where: string; error: string } => 'error' in r;
 
+/** The item's own key, as a script needs it: trace id, metric name, `severity:content_hash` of a log. */
+function key(r: Exclude<OtlpRow, { error: string }>): string {
+  switch (r.signal) {
+    case 'traces':
+      return String(r.trace_id);
+    case 'metrics':
+      return String(r.name);
+    case 'logs':
+      return `${String(r.severity_level)}:${String(r.content_hash)}`;
+  }
+}
+
 function keyText(r: Exclude<OtlpRow, { error: string }>): string {
   switch (r.signal) {
     case 'traces':
-      return `trace ${String(r.trace_id)} (${String(r.spans)} spans)`;
+      return `trace ${key(r)} (${String(r.spans)} spans)`;
     case 'metrics':
-      return `metric ${String(r.name)}`;
+      return `metric ${key(r)}`;
     case 'logs':
-      return `log severity ${String(r.severity_level)}`;
+      return `log severity ${String(r.severity_level)}, content ${String(r.content_hash)}`;
   }
 }
 
@@ -33,10 +45,11 @@ export function renderOtlp(rows: OtlpRow[], format: Format, style: Style): strin
       return tsv(
         rows.map((r) =>
           isError(r)
-            ? ['ERROR', r.where, r.error]
+            ? ['ERROR', '', r.where, '', r.error, '', '']
             : [
                 r.signal,
                 String(r.service_name),
+                key(r),
                 String(r.time),
                 r.partition_id,
                 r.leader,

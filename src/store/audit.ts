@@ -1,3 +1,4 @@
+import type { AuditResult } from '../core/model.js';
 import { randomHex } from './random.js';
 import { currentHolder } from './lock.js';
 import type { Metadata } from './metadata.js';
@@ -9,7 +10,7 @@ import type { Metadata } from './metadata.js';
 export interface AuditEntry {
   command: string;
   reason?: string;
-  result: 'ok' | 'partial' | 'failed' | 'interrupted' | 'refused';
+  result: AuditResult;
   /** Command-specific summary: counts, plan id, … */
   details?: Record<string, unknown>;
 }

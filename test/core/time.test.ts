@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatTime, timeBucketString, TimeRangePartitioner } from '../../src/core/time.js';
+import {
+  formatPreciseTime,
+  formatTime,
+  timeBucketString,
+  TimeRangePartitioner,
+} from '../../src/core/time.js';
 import { parseDuration, parseTime } from '../../src/core/time-input.js';
 import { UsageError } from '../../src/core/errors.js';
 
@@ -82,7 +87,11 @@ describe('time formats', () => {
 
   it('prints RFC 3339 UTC, without a fraction on whole seconds', () => {
     expect(formatTime(Date.parse('2026-01-01T12:00:00Z'))).toBe('2026-01-01T12:00:00Z');
-    expect(formatTime(Date.parse('2026-01-01T12:00:00.250Z'))).toBe('2026-01-01T12:00:00.250Z');
+    // One style everywhere: a clock reading prints in whole seconds, as `now-2h` does.
+    expect(formatTime(Date.parse('2026-01-01T12:00:00.250Z'))).toBe('2026-01-01T12:00:00Z');
+    expect(formatTime(Date.parse('1969-12-31T23:59:59.750Z'))).toBe('1969-12-31T23:59:59Z');
+    expect(formatPreciseTime(Date.parse('2026-01-01T12:00:00.250Z'))).toBe('2026-01-01T12:00:00.250Z');
+    expect(formatPreciseTime(Date.parse('2026-01-01T12:00:00Z'))).toBe('2026-01-01T12:00:00Z');
   });
 });
 

@@ -62,7 +62,7 @@ describe.each(SEED_TARGETS)('on the %s', (_name, make) => {
   const warning = (stderr: string) => {
     const lines = stderr.trimEnd().split('\n');
     expect(lines).toEqual([
-      `otlpctl: warning: skipped ${t.prefix}/nodes/node-98: value is not JSON (see 'otlpctl doctor')`,
+      `otlpctl: skipped ${t.prefix}/nodes/node-98: value is not JSON (see 'otlpctl doctor')`,
     ]);
   };
 
