@@ -68,7 +68,7 @@ _otlpctl_subs() {
 _otlpctl_flags() {
   case "$1" in
     "") echo "-V --version -o --output --no-color -q --quiet --debug --file --endpoints --cacert --cert --key --user --password --dial-timeout --command-timeout --prefix" ;;
-    "init") echo "--granularity-hours --retention-days --hash-partitions --virtual-nodes --replication-factor --hash --placement --force" ;;
+    "init") echo "--granularity-hours --retention-days --hash-partitions --virtual-nodes --replication-factor --hash --placement --zone-aware --no-zone-aware --force" ;;
     "nodes") echo "" ;;
     "nodes list") echo "--state --zone" ;;
     "nodes show") echo "" ;;
@@ -81,7 +81,7 @@ _otlpctl_flags() {
     "locate log") echo "--from --region --zone --dc --service --severity --body --at" ;;
     "locate range") echo "--from --region --zone --dc --from-time --to-time --service --signal" ;;
     "locate otlp") echo "" ;;
-    "ring") echo "--at --hours --simulate-add --simulate-remove" ;;
+    "ring") echo "--at --hours --simulate-add --simulate-remove --simulate-fail-zone --simulate-fail-node" ;;
     "partitions") echo "" ;;
     "partitions list") echo "--state --node --signal --from-time --to-time --sort --limit" ;;
     "partitions show") echo "" ;;

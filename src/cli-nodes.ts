@@ -110,18 +110,28 @@ export function addNodes(program: Command, act: Act): void {
 export function addRing(program: Command, act: Act): void {
   program
     .command('ring')
-    .description('ring points, ownership, partitions per node and skew; simulate adding or removing nodes')
+    .description(
+      'ring points, ownership, partitions per node and skew; simulate adding or removing nodes, or a failure',
+    )
     .option('--at <time>', 'end of the window of partitions counted (default now)')
     .addOption(
       new Option('--hours <n>', 'hours of partitions counted (default the retention window)').argParser(
         intArg('--hours', 1, 24 * 3660),
       ),
     )
-    .option('--simulate-add <node...>', 'nodes to add (same weight 1, no location)')
+    .option(
+      '--simulate-add <node...>',
+      'nodes to add, as NODE[:WEIGHT][@ZONE] (weight 1, no zone by default)',
+    )
     .option('--simulate-remove <node...>', 'nodes to remove')
+    .option('--simulate-fail-zone <zone>', 'count the partitions a failure of this zone leaves unavailable')
+    .option(
+      '--simulate-fail-node <node...>',
+      'count the partitions a failure of these nodes leaves unavailable',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ otlpctl ring\n  $ otlpctl ring --simulate-add node-13 node-14 -o json',
+      '\nExamples:\n  $ otlpctl ring --hours 1\n  $ otlpctl ring --simulate-add node-13:2@eu-west-1c node-14 -o json\n  $ otlpctl ring --simulate-fail-zone eu-west-1a',
     )
     .action(
       act((o: Record<string, never>) => async (ctx) => (await import('./commands/ring.js')).ring(o, ctx)),

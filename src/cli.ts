@@ -191,10 +191,13 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
       ),
     )
     .addOption(
-      new Option('--placement <name>', "ring (the seed's)").argParser(
-        choiceArg('--placement', ['ring', 'bounded'] as const),
-      ),
+      new Option(
+        '--placement <name>',
+        "ring (the seed's) or bounded (each hour's placements within 10 % of the fair share)",
+      ).argParser(choiceArg('--placement', ['ring', 'bounded'] as const)),
     )
+    .option('--zone-aware', 'one replica per availability zone where zones allow')
+    .option('--no-zone-aware', "replicas ignore zones (the seed's walk)")
     .option('--force', 'overwrite an existing configuration (unknown fields are kept)', false)
     .addHelpText(
       'after',
@@ -213,6 +216,7 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
             replication_factor: o.replicationFactor as number | undefined,
             hash: o.hash as 'xxh64' | 'rust-siphash13' | undefined,
             placement: o.placement as 'ring' | 'bounded' | undefined,
+            zone_aware: o.zoneAware as boolean | undefined,
           },
           ctx,
         );

@@ -1,5 +1,5 @@
 import { CONFIG_FIELDS, DEFAULT_CONFIG, parseConfig, type ClusterConfig } from '../core/config.js';
-import { ExitCode, PreconditionError, UsageError } from '../core/errors.js';
+import { ExitCode, PreconditionError } from '../core/errors.js';
 import { renderConfig } from '../render/config.js';
 import { openMetadata, print, type Context } from './context.js';
 
@@ -9,11 +9,6 @@ export interface InitOptions extends Partial<ClusterConfig> {
 
 /** Writes `<prefix>/config`; refuses to overwrite unless --force (which keeps unknown fields). */
 export async function init(opts: InitOptions, ctx: Context): Promise<ExitCode> {
-  if (opts.placement === 'bounded') {
-    throw new UsageError(
-      "--placement 'bounded': not available in this version yet; use 'ring' (the seed's placement)",
-    );
-  }
   const given: Partial<ClusterConfig> = {};
   for (const f of CONFIG_FIELDS) if (opts[f] !== undefined) Object.assign(given, { [f]: opts[f] });
   const md = await openMetadata(ctx);

@@ -12,6 +12,8 @@ export interface ClusterConfig {
   replication_factor: number;
   hash: HashName;
   placement: PlacementName;
+  /** One replica per availability zone where zones allow (§2.4). */
+  zone_aware: boolean;
   imbalance_threshold: number;
   max_concurrent_migrations: number;
 }
@@ -25,6 +27,7 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   replication_factor: 3,
   hash: 'xxh64',
   placement: 'ring',
+  zone_aware: false,
   imbalance_threshold: 0.2,
   max_concurrent_migrations: 3,
 });
@@ -56,6 +59,7 @@ const CHECKS: Record<keyof ClusterConfig, Check> = {
   replication_factor: int(1, 100),
   hash: oneOf('xxh64', 'rust-siphash13'),
   placement: oneOf('ring', 'bounded'),
+  zone_aware: (v) => (typeof v === 'boolean' ? undefined : 'true or false'),
   imbalance_threshold: fraction,
   max_concurrent_migrations: int(1, 1000),
 };

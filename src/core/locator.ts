@@ -3,15 +3,18 @@ import { getHasher } from './hash/index.js';
 import type { Hasher64 } from './hash/types.js';
 import { contentHash, labelHash, logHashPartition, metricHashPartition, traceHashPartition } from './keys.js';
 import { isRingMember, type NodeInfo, type Signal } from './model.js';
-import { formatPartitionId } from './partition-id.js';
+import { boundedBucket } from './bounded.js';
+import { formatPartitionId, parsePartitionId } from './partition-id.js';
 import { ConsistentHashRing } from './ring.js';
 import { TimeRangePartitioner, timeBucketString, type TimePartition } from './time.js';
 import { traceIdBytes } from './trace-id.js';
 
 /**
  * The seed's `ShardManager` without I/O: from configuration and the node list to a partition id
- * and its ring replicas. One instance per command; ring lookups are memoised per partition id,
- * since a time partition holds only `hash_partitions` distinct ids.
+ * and the replicas its placement rule gives it (`placement: ring` or `bounded`, `zone_aware`).
+ * One instance per command. A time bucket holds only `hash_partitions` distinct partitions per
+ * signal, so replica sets are computed a bucket at a time and memoised per (signal, bucket):
+ * `bounded` needs the whole bucket anyway, and a hot path then costs one table lookup.
  */
 
 export interface LocatedKey {
@@ -22,11 +25,13 @@ export interface LocatedKey {
   ring_replicas: string[];
 }
 
+const MAX_BUCKETS = 2048;
+
 export class PartitionLocator {
   readonly hasher: Hasher64;
   readonly time: TimeRangePartitioner;
   readonly ring: ConsistentHashRing;
-  private readonly replicaCache = new Map<string, string[]>();
+  private readonly buckets = new Map<string, (string[] | undefined)[]>();
   private readonly traceBytes = new Uint8Array(16);
 
   constructor(
@@ -37,18 +42,60 @@ export class PartitionLocator {
     this.time = new TimeRangePartitioner(config.granularity_hours, config.retention_days);
     this.ring = new ConsistentHashRing(
       this.hasher,
-      nodes.filter(isRingMember).map((n) => ({ node_id: n.node_id, weight: n.weight })),
+      nodes.filter(isRingMember).map((n) => ({
+        node_id: n.node_id,
+        weight: n.weight,
+        zone: n.location.availability_zone,
+      })),
       config.virtual_nodes,
     );
   }
 
+  /**
+   * Replica sets of one bucket's partitions of `signal`, by hash partition, as the placement rule
+   * gives them (the caller must not change them).
+   */
+  bucketReplicas(signal: Signal, bucketId: number): readonly string[][] {
+    const table = this.table(signal, bucketId);
+    for (let h = 0; h < table.length; h++) table[h] ??= this.walk(signal, bucketId, h);
+    return table as string[][];
+  }
+
+  /** Replicas of partition `hashPartition` of a bucket (memoised with its bucket). */
+  replicasOf(signal: Signal, bucketId: number, hashPartition: number): string[] {
+    const table = this.table(signal, bucketId);
+    return (table[hashPartition] ??= this.walk(signal, bucketId, hashPartition));
+  }
+
+  /** `ring` fills a bucket's table lazily (a cold `locate` walks once); `bounded` all at once. */
+  private table(signal: Signal, bucketId: number): (string[] | undefined)[] {
+    const key = `${signal}:${bucketId}`;
+    let table = this.buckets.get(key);
+    if (table) return table;
+    const { hash_partitions: parts, replication_factor: rf, zone_aware: zoneAware } = this.config;
+    if (this.config.placement === 'bounded') {
+      const starts = new Uint32Array(parts);
+      for (let h = 0; h < parts; h++) starts[h] = this.ring.startOf(formatPartitionId(signal, bucketId, h));
+      const ids = this.ring.nodeIds;
+      table = boundedBucket(this.ring, starts, rf, zoneAware).map((set) => set.map((o) => ids[o]!));
+    } else table = new Array<string[] | undefined>(parts);
+    // A long-lived library user walks through time: keep the newest buckets only.
+    if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
+    this.buckets.set(key, table);
+    return table;
+  }
+
+  private walk(signal: Signal, bucketId: number, hashPartition: number): string[] {
+    const { replication_factor: rf, zone_aware: zoneAware } = this.config;
+    return this.ring.replicas(formatPartitionId(signal, bucketId, hashPartition), rf, zoneAware);
+  }
+
+  /** Replicas the placement rule gives a partition id (one that does not parse: its ring walk). */
   ringReplicas(partitionId: string): string[] {
-    let r = this.replicaCache.get(partitionId);
-    if (!r) {
-      r = this.ring.replicas(partitionId, this.config.replication_factor);
-      this.replicaCache.set(partitionId, r);
-    }
-    return r;
+    const id = parsePartitionId(partitionId);
+    if (id && id.hash_partition < this.config.hash_partitions)
+      return this.replicasOf(id.signal, id.bucket_id, id.hash_partition);
+    return this.ring.replicas(partitionId, this.config.replication_factor, this.config.zone_aware);
   }
 
   traceHashPartition(traceIdHex: string): number {

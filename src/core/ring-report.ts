@@ -1,33 +1,29 @@
-import { ConsistentHashRing } from './ring.js';
-import { formatPartitionId } from './partition-id.js';
-
 /**
- * Ring ownership over a window of partitions, and the movement a membership change causes.
- * Counts replica placements (partition, node), the unit a rebalance moves.
+ * Ownership over a window of partitions, and the movement a membership change causes, for any
+ * placement rule. Counts replica placements (partition, node), the unit a rebalance moves.
  */
 
 export interface RingCounts {
   /** Replica placements per node id. */
   placements: Map<string, number>;
-  /** Replica set of each partition, as node indexes joined, for comparing two rings. */
-  replicaSets: string[][];
+  /** Replica set of each partition, in window order, for comparing two placements. */
+  replicaSets: (readonly string[])[];
   total: number;
 }
 
+/** `bucketReplicas(b)`: the replica sets of bucket `b`'s partitions (`PartitionLocator.bucketReplicas`). */
 export function countPlacements(
-  ring: ConsistentHashRing,
+  nodeIds: readonly string[],
   buckets: readonly number[],
-  hashPartitions: number,
-  replicationFactor: number,
+  bucketReplicas: (bucketId: number) => readonly (readonly string[])[],
 ): RingCounts {
-  const placements = new Map(ring.nodeIds.map((id) => [id, 0]));
-  const replicaSets: string[][] = [];
+  const placements = new Map(nodeIds.map((id) => [id, 0]));
+  const replicaSets: (readonly string[])[] = [];
   let total = 0;
   for (const b of buckets) {
-    for (let h = 0; h < hashPartitions; h++) {
-      const set = ring.replicas(formatPartitionId('traces', b, h), replicationFactor);
+    for (const set of bucketReplicas(b)) {
       replicaSets.push(set);
-      for (const id of set) placements.set(id, placements.get(id)! + 1);
+      for (const id of set) placements.set(id, (placements.get(id) ?? 0) + 1);
       total += set.length;
     }
   }

@@ -1,6 +1,7 @@
 import { RustHashEncoder } from './hash/encoding.js';
 import { MAX_RING_POINTS } from './hash/ring-points.js';
 import type { Hasher64 } from './hash/types.js';
+import { walkReplicas } from './replica-walk.js';
 
 /**
  * The seed's `ConsistentHashRing`: node `n` of weight `w` puts round(virtual_nodes·w) points at
@@ -12,6 +13,8 @@ import type { Hasher64 } from './hash/types.js';
 export interface RingNode {
   node_id: string;
   weight: number;
+  /** Availability zone, for `zone_aware` walks; nodes without one share the zone ''. */
+  zone?: string;
 }
 
 const TWO32 = 0x1_0000_0000;
@@ -20,6 +23,12 @@ const UTF8 = new TextEncoder();
 export class ConsistentHashRing {
   /** Node ids in sorted order; `owner[i]` indexes into it. */
   readonly nodeIds: readonly string[];
+  /** Weight of each node, by index into `nodeIds`. */
+  readonly weights: readonly number[];
+  /** Zone index of each node (zones in sorted order, so independent of the order nodes came in). */
+  readonly zoneOf: Uint32Array;
+  /** Nodes per zone index. */
+  readonly zoneSizes: Int32Array;
   private readonly hi: Uint32Array;
   private readonly lo: Uint32Array;
   private readonly owner: Uint32Array;
@@ -33,6 +42,11 @@ export class ConsistentHashRing {
   ) {
     const sorted = [...nodes].sort((a, b) => (a.node_id < b.node_id ? -1 : a.node_id > b.node_id ? 1 : 0));
     this.nodeIds = sorted.map((n) => n.node_id);
+    this.weights = sorted.map((n) => n.weight);
+    const zones = [...new Set(sorted.map((n) => n.zone ?? ''))].sort();
+    this.zoneOf = Uint32Array.from(sorted, (n) => zones.indexOf(n.zone ?? ''));
+    this.zoneSizes = new Int32Array(zones.length);
+    for (const z of this.zoneOf) this.zoneSizes[z]!++;
     const counts = sorted.map((node) => Math.round(virtualNodes * node.weight));
     const total = counts.reduce((a, b) => a + b, 0);
     // Typed arrays and native sorts throughout: a cold `locate` builds 15,000 points for 100
@@ -142,21 +156,37 @@ export class ConsistentHashRing {
     return shares;
   }
 
-  /** Replica node ids for a ring key (a partition id string). */
-  replicas(key: string, replicationFactor: number): string[] {
-    this.hashKey(key);
-    return this.replicasOfHash(this.scratch[0]!, this.scratch[1]!, replicationFactor).map(
-      (i) => this.nodeIds[i]!,
-    );
+  /** Replica node ids for a ring key (a partition id string); `zoneAware` as in §2.4. */
+  replicas(key: string, replicationFactor: number, zoneAware = false): string[] {
+    const start = this.startOf(key);
+    const want = Math.min(replicationFactor, this.nodeIds.length);
+    const set = zoneAware ? walkReplicas(this, start, want, [], { zoneAware }) : this.walkPlain(start, want);
+    return set.map((i) => this.nodeIds[i]!);
   }
 
   /** Replica node indexes (into `nodeIds`) for a 64-bit hash given as halves. */
   replicasOfHash(hi: number, lo: number, replicationFactor: number): number[] {
+    return this.walkPlain(this.firstAtOrAfter(hi, lo), Math.min(replicationFactor, this.nodeIds.length));
+  }
+
+  /** The point a key's walk starts from: the first at or after its hash (`pointCount` wraps to 0). */
+  startOf(key: string): number {
+    this.hashKey(key);
+    const i = this.firstAtOrAfter(this.scratch[0]!, this.scratch[1]!);
+    return i === this.hi.length ? 0 : i;
+  }
+
+  /** Owner (index into `nodeIds`) of point `i`. */
+  ownerAt(i: number): number {
+    return this.owner[i]!;
+  }
+
+  /** The seed's walk: distinct owners clockwise from point `i`. */
+  walkPlain(start: number, want: number): number[] {
     const n = this.hi.length;
     const out: number[] = [];
     if (n === 0) return out;
-    const want = Math.min(replicationFactor, this.nodeIds.length);
-    let i = this.firstAtOrAfter(hi, lo);
+    let i = start;
     for (let step = 0; step < n && out.length < want; step++, i++) {
       if (i === n) i = 0;
       const o = this.owner[i]!;

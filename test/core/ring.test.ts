@@ -86,8 +86,16 @@ describe('ring movement report', () => {
   const hasher = getHasher('xxh64');
   it('counts placements and moves; an added node only receives', () => {
     const buckets = [100, 101, 102];
-    const before = countPlacements(new ConsistentHashRing(hasher, nodes(4), 150), buckets, 256, 3);
-    const after = countPlacements(new ConsistentHashRing(hasher, nodes(5), 150), buckets, 256, 3);
+    const counts = (n: number) => {
+      const ring = new ConsistentHashRing(hasher, nodes(n), 150);
+      const bucket = (b: number) =>
+        Array.from({ length: 256 }, (_, h) =>
+          ring.replicas(`partition_${b}_${String(h).padStart(4, '0')}`, 3),
+        );
+      return countPlacements(ring.nodeIds, buckets, bucket);
+    };
+    const before = counts(4);
+    const after = counts(5);
     expect(before.total).toBe(3 * 256 * 3);
     const moved = movedPlacements(before, after);
     expect(moved).toBe(after.placements.get('node-5'));

@@ -52,8 +52,20 @@ describe('init', () => {
     await store.close();
   });
 
+  it('--placement bounded and --zone-aware are written; --force keeps them unless changed', async () => {
+    expect(await json('init', '--placement', 'bounded', '--zone-aware')).toMatchObject({
+      placement: 'bounded',
+      zone_aware: true,
+    });
+    expect(await json('init', '--force', '--retention-days', '3')).toMatchObject({
+      placement: 'bounded',
+      zone_aware: true,
+    });
+    expect(await json('init', '--force', '--no-zone-aware')).toMatchObject({ zone_aware: false });
+  });
+
   it.each([
-    [['init', '--placement', 'bounded'], /not available in this version/],
+    [['init', '--placement', 'sticky'], /--placement 'sticky': expected one of ring, bounded/],
     [['init', '--hash-partitions', '0'], /--hash-partitions '0': expected an integer from 1/],
     [['init', '--hash', 'md5'], /--hash 'md5': expected one of xxh64, rust-siphash13/],
     [['init', '--bogus'], /unknown option '--bogus'/],
