@@ -12,7 +12,7 @@ end
 function __otlpctl_subs
     switch "$argv[1]"
         case ''
-            printf '%s\n' init nodes locate ring partitions doctor failover rebalance expire demo completion
+            printf '%s\n' init nodes locate ring partitions doctor failover rebalance expire audit demo completion
         case 'init'
             printf '%s\n' 
         case 'nodes'
@@ -71,11 +71,27 @@ function __otlpctl_subs
             printf '%s\n' 
         case 'expire'
             printf '%s\n' 
+        case 'audit'
+            printf '%s\n' list
+        case 'audit list'
+            printf '%s\n' 
         case 'demo'
             printf '%s\n' 
         case 'completion'
             printf '%s\n' 
     end
+end
+function __otlpctl_store
+    set -l words (commandline -opc)
+    for i in (seq 2 (math (count $words) - 1))
+        if contains -- $words[$i] --file --endpoints --prefix --cacert --cert --key --user
+            printf "%s\n" $words[$i] $words[(math $i + 1)]
+        end
+    end
+end
+function __otlpctl_ids
+    set -l words (commandline -opc)
+    $words[1] (__otlpctl_store) --dial-timeout 500ms --command-timeout 1s __ids $argv[1] (commandline -ct) 2>/dev/null
 end
 complete -c otlpctl -f
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a init
@@ -87,6 +103,7 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a doctor
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a failover
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a rebalance
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a expire
+complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a audit
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a demo
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a completion
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -l version
@@ -120,6 +137,8 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a add
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a remove
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a set-state
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a set-location
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes list"' -l state -xa 'Up Down Draining'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes list"' -l zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes add"' -l region
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes add"' -l zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes add"' -l dc
@@ -140,11 +159,11 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l to-time
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l around
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l window
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l stdin
-complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l from
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l from -xa '(__otlpctl_ids nodes)'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l region
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate"' -l dc
-complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l from
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l from -xa '(__otlpctl_ids nodes)'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l region
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l dc
@@ -152,7 +171,7 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l name
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l service
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l labels
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate metric"' -l at
-complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l from
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l from -xa '(__otlpctl_ids nodes)'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l region
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l dc
@@ -160,7 +179,7 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l service
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l severity -xa 'TRACE DEBUG INFO WARN ERROR FATAL'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l body
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate log"' -l at
-complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate range"' -l from
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate range"' -l from -xa '(__otlpctl_ids nodes)'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate range"' -l region
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate range"' -l zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate range"' -l dc
@@ -171,7 +190,7 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "locate range"' -l signal -xa 
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l at
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l hours
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l simulate-add
-complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l simulate-remove
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l simulate-remove -xa '(__otlpctl_ids nodes)'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l simulate-fail-zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "ring"' -l simulate-fail-node
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a list
@@ -180,13 +199,15 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a stats
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a register
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions"' -a set-state
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l state -xa 'Up Down Draining'
-complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l node
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l node -xa '(__otlpctl_ids nodes)'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l signal -xa 'traces metrics logs'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l from-time
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l to-time
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l sort
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions list"' -l limit
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions stats"' -l by -xa 'bytes leader-bytes partitions'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l nodes
-complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l leader
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l leader -xa '(__otlpctl_ids nodes)'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l size-bytes
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l record-count
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -l state -xa 'Up Down Draining'
@@ -219,10 +240,22 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l retention-days
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l max-delete
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l dry-run
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l wait
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "audit"' -a list
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "audit list"' -l since
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "audit list"' -l command
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "audit list"' -l result
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "demo"' -l force
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-state"' -a 'Up Down Draining'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions set-state"' -a 'Active Rebalancing Migrating ReadOnly'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "completion"' -a 'bash zsh fish'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes show"' -a '(__otlpctl_ids nodes)'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes remove"' -a '(__otlpctl_ids nodes)'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-state"' -a '(__otlpctl_ids nodes)'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-location"' -a '(__otlpctl_ids nodes)'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "failover"' -a '(__otlpctl_ids nodes)'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions show"' -a '(__otlpctl_ids partitions)'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions register"' -a '(__otlpctl_ids partitions)'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "partitions set-state"' -a '(__otlpctl_ids partitions)'
 complete -c otlpctl -l version
 complete -c otlpctl -l output -xa 'table json ndjson tsv'
 complete -c otlpctl -l no-color
