@@ -16,6 +16,8 @@ try {
     'node -e 0': [process.execPath, ['-e', '0']],
     'otlpctl --version': [process.execPath, [BIN, '--version']],
     'otlpctl completion bash': [process.execPath, [BIN, 'completion', 'bash']],
+    // What a shell runs on every Tab at a node id (issue 12): must feel instant.
+    'otlpctl --file demo __ids nodes': [process.execPath, [BIN, '--file', store, '__ids', 'nodes']],
     'otlpctl --file demo locate <id> -o json': [
       process.execPath,
       [BIN, '--file', store, 'locate', '4bf92f3577b34da6a3ce929d0e0e4736', '--at', 'now-1h', '-o', 'json'],
