@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdStore } from '../dist/store/etcd.js';
 import { resolveEtcdOptions } from '../dist/store/etcd-options.js';
-import { FileStore } from '../dist/store/file.js';
+import { FileStore } from '../dist/store/file/store.js';
 
 const PARTITIONS = Number(process.argv[2] ?? 184_320);
 const NODES = 100;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import HashRing from 'hashring';
 import { BIN, fmt, median, timeCommand, timeProcess } from './lib.js';
-import { FileStore } from '../dist/store/file.js';
+import { FileStore } from '../dist/store/file/store.js';
 
 const LINES = Number(process.argv[2] ?? 1_000_000);
 const NOW = Math.floor(Date.now() / 1000);

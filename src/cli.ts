@@ -41,6 +41,9 @@ interface GlobalOptions extends StoreFlags {
 
 type Action = (ctx: Context) => Promise<ExitCode>;
 
+/** The commands that may start from no file store: every other one reads a missing file as an error. */
+const CREATES_STORE = new Set(['init', 'demo']);
+
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
   let debug = argv.includes('--debug');
   let store: MetadataStore | undefined;
@@ -50,7 +53,10 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
     debug = g.debug ?? false;
     const interactive = io.stdout.isTTY === true;
     const ctx: Context = {
-      openStore: async () => (store ??= await openStore(g, io.env)),
+      openStore: async () =>
+        (store ??= await openStore(g, io.env, {
+          createsFile: CREATES_STORE.has(cmd.name()) && !cmd.parent?.parent,
+        })),
       layout: new KeyLayout(g.prefix ?? io.env.OTLPCTL_PREFIX ?? '/otlp'),
       clock: io.clock,
       format: g.output ?? (interactive ? 'table' : 'json'),

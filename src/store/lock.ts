@@ -1,14 +1,11 @@
-import { randomHex } from './random.js';
-// fs.promises is reached only when a lock file is taken (see store/file.ts).
-import { promises as fsp } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { LockHeldError, StoreError, type LockHolder } from '../core/errors.js';
+import { LockHeldError, type LockHolder } from '../core/errors.js';
 import type { Compare, Lease, MetadataStore } from './contract.js';
 
 /**
- * Two locks. `acquireLock`: a lock held by a lease (`<prefix>/locks/<name>`) on any store, for
- * commands; whoever creates the key owns it, and it vanishes with the lease when its holder releases
- * it or dies. `lockFile`: the file store's writer lock, a lock file beside the store.
+ * A lock held by a lease (`<prefix>/locks/<name>`) on any store, for commands; whoever creates the
+ * key owns it, and it vanishes with the lease when its holder releases it or dies. (The file
+ * store's writer lock is `file/lock.ts`.)
  */
 
 export interface HeldLock {
@@ -131,112 +128,3 @@ function parseHolder(value: string): LockHolder | undefined {
 
 /** `/otlp/locks/rebalance` → `rebalance`, the name operators know it by. */
 const lockName = (key: string) => key.slice(key.lastIndexOf('/') + 1) || key;
-
-// ---- the file store's writer lock ----
-
-/**
- * The file store's writer lock: `lockPath`, created exclusively, holding pid, host and time. One left
- * by a dead process on this host, or older than `staleMs`, is broken. Resolves to its release.
- */
-export async function lockFile(
-  lockPath: string,
-  { timeoutMs, staleMs }: { timeoutMs: number; staleMs: number },
-): Promise<() => Promise<void>> {
-  // Written whole, then linked into place: link() creates exclusively like open('wx'), but the lock
-  // never exists half-written, so a writer killed at any moment leaves one that names its pid.
-  const mine = `${lockPath}.${process.pid}-${nonce()}`;
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-      const token = JSON.stringify({
-        pid: process.pid,
-        host: hostname(),
-        at: new Date().toISOString(),
-        nonce: nonce(),
-      });
-      try {
-        await fsp.writeFile(mine, token); // fresh each try: its time says since when it is held
-        await fsp.link(mine, lockPath);
-        return () => releaseFileLock(lockPath, token);
-      } catch (e) {
-        if (errno(e) !== 'EEXIST') {
-          throw new StoreError(`cannot create lock file ${lockPath}: ${(e as Error).message}`);
-        }
-      }
-      const held = await readLock(lockPath);
-      if (held === undefined) continue; // released meanwhile
-      if (isStale(held, staleMs)) {
-        await breakLock(lockPath, held.text);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        const who = held.pid ? `pid ${held.pid} on ${held.host ?? '?'}` : 'another process';
-        throw new StoreError(
-          `file store lock ${lockPath} is held by ${who}; if no otlpctl is running, remove it`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
-    }
-  } finally {
-    await fsp.unlink(mine).catch(() => undefined);
-  }
-}
-
-interface HeldFileLock {
-  text: string;
-  pid?: number;
-  host?: string;
-  atMs: number;
-}
-
-async function readLock(lockPath: string): Promise<HeldFileLock | undefined> {
-  try {
-    const [text, st] = await Promise.all([fsp.readFile(lockPath, 'utf8'), fsp.stat(lockPath)]);
-    try {
-      const info = JSON.parse(text) as { pid?: number; host?: string; at?: string };
-      return { text, pid: info.pid, host: info.host, atMs: Date.parse(info.at ?? '') || st.mtimeMs };
-    } catch {
-      return { text, atMs: st.mtimeMs }; // not one of ours (made by hand?): judged by its age alone
-    }
-  } catch (e) {
-    if (errno(e) === 'ENOENT') return undefined;
-    throw new StoreError(`cannot read lock file ${lockPath}: ${(e as Error).message}`);
-  }
-}
-
-function isStale(held: HeldFileLock, staleMs: number): boolean {
-  if (Date.now() - held.atMs > staleMs) return true;
-  if (held.pid === undefined || held.host !== hostname()) return false;
-  try {
-    process.kill(held.pid, 0);
-    return false;
-  } catch (e) {
-    return errno(e) === 'ESRCH';
-  }
-}
-
-/**
- * Moves the lock aside (only one breaker can) and checks it was the stale one; if a fresh lock
- * was taken in between, it is put back with link(), which never overwrites.
- */
-async function breakLock(lockPath: string, staleText: string): Promise<void> {
-  const aside = `${lockPath}.stale-${process.pid}-${nonce()}`;
-  try {
-    await fsp.rename(lockPath, aside);
-  } catch (e) {
-    if (errno(e) === 'ENOENT') return;
-    throw new StoreError(`cannot break stale lock ${lockPath}: ${(e as Error).message}`);
-  }
-  if ((await fsp.readFile(aside, 'utf8')) !== staleText)
-    await fsp.link(aside, lockPath).catch(() => undefined);
-  await fsp.unlink(aside);
-}
-
-async function releaseFileLock(lockPath: string, token: string): Promise<void> {
-  // Only our own: had we been judged stale and broken, the lock now belongs to someone else.
-  const text = await fsp.readFile(lockPath, 'utf8').catch(() => undefined);
-  if (text === token) await fsp.unlink(lockPath).catch(() => undefined);
-}
-
-const nonce = () => randomHex(4);
-const errno = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code;

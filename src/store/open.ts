@@ -10,17 +10,24 @@ export interface StoreFlags extends EtcdFlags {
 type Env = Record<string, string | undefined>;
 
 /**
- * The file store or etcd, from flags first and then the environment. etcd3 (and gRPC behind it)
+ * The file store or etcd, from flags first and then the environment (`createsFile`: the command
+ * makes a new store, `init` or `demo`). etcd3 (and gRPC behind it)
  * is imported only here and only when etcd is configured: commands on the file store start fast.
  */
-export async function openStore(flags: StoreFlags, env: Env): Promise<MetadataStore> {
+export async function openStore(
+  flags: StoreFlags,
+  env: Env,
+  { createsFile = false }: { createsFile?: boolean } = {},
+): Promise<MetadataStore> {
   if (flags.file !== undefined && flags.endpoints !== undefined) {
     throw new UsageError('give either --file (the embedded store) or --endpoints (etcd), not both');
   }
   const file = flags.file ?? (flags.endpoints === undefined ? env.OTLPCTL_FILE : undefined);
   if (file !== undefined && file !== '') {
-    const { FileStore } = await import('./file.js');
-    return new FileStore(file);
+    const { FileStore } = await import('./file/store.js');
+    // Only the commands that make a store may start from no file; for any other a missing file is a
+    // mistyped path, not an empty cluster.
+    return new FileStore(file, { missing: createsFile ? 'empty' : 'error' });
   }
   const endpoints = flags.endpoints ?? env.OTLPCTL_ENDPOINTS ?? env.ETCDCTL_ENDPOINTS;
   if (endpoints !== undefined && endpoints !== '') {

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
-import { FileStore } from '../../src/store/file.js';
+import type { MetadataStore } from '../../src/store/contract.js';
+import { FileStore } from '../../src/store/file/store.js';
 import { describeStoreContract } from './suite.js';
 
 const scratch = await mkdtemp(join(tmpdir(), 'otlpctl-file-store-'));
@@ -24,11 +25,50 @@ describeStoreContract('file', async () => {
 });
 
 /**
+ * Each call on a store of its own, closed after it, as one command after another would: nothing a
+ * store remembers between calls (its view, its own writes) can stand in for what is in the file.
+ */
+function reopening(path: string): MetadataStore {
+  const once = async <T>(f: (s: FileStore) => Promise<T>): Promise<T> => {
+    const s = new FileStore(path);
+    try {
+      return await f(s);
+    } finally {
+      await s.close();
+    }
+  };
+  return {
+    description: `file ${path}, reopened for every call`,
+    get: (key) => once((s) => s.get(key)),
+    range: (prefix, options) => ({
+      async *[Symbol.asyncIterator]() {
+        const s = new FileStore(path);
+        try {
+          yield* s.range(prefix, options);
+        } finally {
+          await s.close();
+        }
+      },
+    }),
+    revision: () => once((s) => s.revision()),
+    txn: (compares, success, failure) => once((s) => s.txn(compares, success, failure)),
+    grantLease: (ttl) => once((s) => s.grantLease(ttl)), // a lease outlives its store: renewal stops, it expires after ttl
+    leaseTimeToLive: (id) => once((s) => s.leaseTimeToLive(id)),
+    close: async () => undefined,
+  };
+}
+
+describeStoreContract('file, reopened for every call', async () => {
+  const store = reopening(await freshPath());
+  return { store, prefix: '/contract/', cleanup: () => store.close(), isolated: true };
+});
+
+/**
  * Other processes run the store as built JavaScript. Transpiling just file.ts and what it imports
  * keeps these tests independent of the rest of the tree building.
  */
 async function buildForChildren(outRoot: string): Promise<void> {
-  const todo = [resolve('src/store/file.ts')];
+  const todo = [resolve('src/store/file/store.ts')];
   for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
     const source = await readFile(file, 'utf8');
     const options = { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 };
@@ -43,7 +83,7 @@ async function buildForChildren(outRoot: string): Promise<void> {
 }
 
 const CHILDREN = {
-  'increment.mjs': `import { FileStore } from './store/file.js';
+  'increment.mjs': `import { FileStore } from './store/file/store.js';
     const [path, key, times] = process.argv.slice(2);
     const store = new FileStore(path);
     for (let i = 0; i < Number(times); i++) {
@@ -53,15 +93,35 @@ const CHILDREN = {
         if ((await store.txn([{ key, target: 'mod', modRevision: kv?.modRevision ?? 0 }], [next])).succeeded) break;
       }
     }`,
-  // Dies (SIGKILL: no cleanup at all) at the moment it would rename its finished tmp file into place.
+  // Dies (SIGKILL: no cleanup at all) at the moment it would rename its new snapshot into place,
+  // compacting on close the write it logged.
   'crash-before-rename.mjs': `import fs from 'node:fs';
     import { syncBuiltinESMExports } from 'node:module';
     fs.promises.rename = async () => process.kill(process.pid, 'SIGKILL');
     syncBuiltinESMExports();
-    const { FileStore } = await import('./store/file.js');
+    const { FileStore } = await import('./store/file/store.js');
+    const store = new FileStore(process.argv[2]);
+    await store.txn([], [{ type: 'put', key: '/k', value: 'new' }]);
+    await store.close();`,
+  // Dies halfway through writing its log line: the first half is on disk, the rest never will be.
+  'crash-mid-append.mjs': `import fs from 'node:fs';
+    import { syncBuiltinESMExports } from 'node:module';
+    const write = fs.writeSync;
+    fs.writeSync = (fd, buf, off, len, pos) => {
+      write(fd, buf, off, len >> 1, pos);
+      process.kill(process.pid, 'SIGKILL');
+    };
+    syncBuiltinESMExports();
+    const { FileStore } = await import('./store/file/store.js');
     await new FileStore(process.argv[2]).txn([], [{ type: 'put', key: '/k', value: 'new' }]);`,
+  // Writes two keys in each transaction, as fast as it can, until it is killed from outside.
+  'write-pairs.mjs': `import { FileStore } from './store/file/store.js';
+    const store = new FileStore(process.argv[2]);
+    const pad = 'x'.repeat(4000); // so the log outgrows its first limit and compactions happen too
+    for (let i = Number((await store.get('/a'))?.value.split(' ')[0] ?? 0) + 1; ; i++)
+      await store.txn([], [{ type: 'put', key: '/a', value: i + ' ' + pad }, { type: 'put', key: '/b', value: String(i) }]);`,
   // Holds a 2 s lease for a while, then exits without revoking it, as a killed command would.
-  'hold-lease.mjs': `import { FileStore } from './store/file.js';
+  'hold-lease.mjs': `import { FileStore } from './store/file/store.js';
     const store = new FileStore(process.argv[2]);
     const lease = await store.grantLease(2);
     await store.txn([], [{ type: 'put', key: '/held', value: 'mine', lease: lease.id }]);
@@ -81,7 +141,7 @@ describe('FileStore across processes', () => {
     expect(await new FileStore(path).get('/n')).toMatchObject({ value: '80', version: 80 });
   });
 
-  it('leaves the old file whole when a writer dies before its rename, and breaks the lock it left', async () => {
+  it('keeps what a writer logged when it dies before renaming its compaction, and breaks the lock it left', async () => {
     const path = await freshPath();
     await new FileStore(path).txn([], [{ type: 'put', key: '/k', value: 'old' }]);
     const crashed = await run('crash-before-rename.mjs', path).catch((e: { signal?: string }) => e);
@@ -90,9 +150,47 @@ describe('FileStore across processes', () => {
     expect(left).toEqual(expect.arrayContaining(['store.json', 'store.json.lock']));
     expect(left.some((f) => f.startsWith('store.json.tmp-'))).toBe(true); // it got as far as the tmp file
     const store = new FileStore(path, { lockTimeoutMs: 1_000 });
-    expect((await store.get('/k'))?.value).toBe('old');
+    expect((await store.get('/k'))?.value).toBe('new'); // acknowledged by its fsynced log line
     await store.txn([], [{ type: 'put', key: '/k', value: 'after' }]); // the dead pid's lock is broken
+    await store.close();
     expect((await new FileStore(path).get('/k'))?.value).toBe('after');
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ revision: 4 }); // compacted: JSON again
+  });
+
+  it('leaves the old state when a writer dies halfway through its log line; the next write replaces the torn end', async () => {
+    const path = await freshPath();
+    await new FileStore(path).txn([], [{ type: 'put', key: '/k', value: 'old' }]);
+    const before = await readFile(path);
+    const crashed = await run('crash-mid-append.mjs', path).catch((e: { signal?: string }) => e);
+    expect(crashed).toMatchObject({ signal: 'SIGKILL' });
+    expect((await readFile(path)).length).toBeGreaterThan(before.length); // half a line is on disk
+    const store = new FileStore(path, { lockTimeoutMs: 1_000 });
+    expect(await store.get('/k')).toMatchObject({ value: 'old', version: 1 });
+    expect(await store.revision()).toBe(2);
+    await store.txn([], [{ type: 'put', key: '/j', value: 'next' }]);
+    const other = new FileStore(path);
+    expect((await other.get('/k'))?.value).toBe('old');
+    expect(await other.get('/j')).toMatchObject({ value: 'next', modRevision: 3 });
+  });
+
+  it('never shows a torn state after SIGKILLs at random moments of a writer logging and compacting', async () => {
+    const path = await freshPath();
+    let last = 0;
+    for (let round = 0; round < 6; round++) {
+      const child = spawn('node', [join(bin, 'write-pairs.mjs'), path]);
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 500));
+      const exited = new Promise((done) => child.on('exit', (_, signal) => done(signal)));
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      const store = new FileStore(path, { lockTimeoutMs: 2_000 });
+      const [a, b] = [await store.get('/a'), await store.get('/b')];
+      const n = Number(b?.value ?? 0);
+      expect(a?.value.split(' ')[0] ?? '0').toBe(String(n)); // both keys of one transaction, or neither
+      expect(n).toBeGreaterThanOrEqual(last); // nothing acknowledged is lost
+      if (b) expect(b.version).toBe(n);
+      last = n;
+    }
+    expect(last).toBeGreaterThan(0);
   });
 
   it('expires the leases of a process that died, and keeps them while it lives', async () => {
@@ -111,6 +209,7 @@ describe('FileStore across processes', () => {
     expect(await store.get('/held')).toBeUndefined();
     expect(await store.leaseTimeToLive(leaseId)).toBeUndefined();
     await store.txn([], [{ type: 'put', key: '/other', value: 'x' }]); // the next write drops them for good
+    await store.close(); // and compacts: nothing of them is left in the file
     expect(await readFile(path, 'utf8')).not.toMatch(/held|expires_at_ms/);
   });
 });
@@ -130,7 +229,7 @@ describe('FileStore', () => {
       format: 'otlpctl-file-store',
       version: 1,
       revision: 2,
-      bytes: Buffer.byteLength(text), // its own length: lets readers trust the layout (file-index.ts)
+      bytes: Buffer.byteLength(text), // its own length: lets readers trust the layout (file/snapshot.ts)
       kvs: { '/a': { value: '1', create_revision: 2, mod_revision: 2, version: 1 } },
       leases: {},
     });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/store/file.js';
+import { FileStore } from '../../src/store/file/store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
 /** init, nodes, ring and completion on the file store, through the CLI. */

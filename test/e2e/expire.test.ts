@@ -6,7 +6,7 @@ import { NOT_AN_ID } from '../../src/core/expire.js';
 import { OtlpctlError } from '../../src/core/errors.js';
 import type { ExpireReport } from '../../src/render/expire.js';
 import type { MetadataStore, Op } from '../../src/store/contract.js';
-import { FileStore } from '../../src/store/file.js';
+import { FileStore } from '../../src/store/file/store.js';
 import { KeyLayout } from '../../src/store/layout.js';
 import { acquireLock } from '../../src/store/lock.js';
 import { runCli, tempDir } from '../helpers/cli.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/store/file.js';
+import { FileStore } from '../../src/store/file/store.js';
 import { spawnCli, tempDir } from '../helpers/cli.js';
 
 /** `ring` on the built binary: bounded skew per hour, zone failures, simulated joins side by side. */

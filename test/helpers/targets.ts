@@ -3,7 +3,7 @@
  * temporary directory, or a fresh key prefix on the shared test etcd (or on given endpoints).
  */
 import type { MetadataStore } from '../../src/store/contract.js';
-import { FileStore } from '../../src/store/file.js';
+import { FileStore } from '../../src/store/file/store.js';
 import { connectEtcd, sharedEtcdEndpoint, uniquePrefix } from '../harness/etcd-shared.js';
 import { tempDir } from './cli.js';
 

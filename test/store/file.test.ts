@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
 import type { KeyValue, Op } from '../../src/store/contract.js';
-import { FileStore } from '../../src/store/file.js';
-import { parseStore } from '../../src/store/file-format.js';
-import { readLines } from '../../src/store/file-lines.js';
+import { FileStore } from '../../src/store/file/store.js';
+import { parseDocument } from '../../src/store/file/format.js';
+import { Snapshot } from '../../src/store/file/snapshot.js';
+import { toKeyValue, visibleAt } from '../../src/store/kv-engine.js';
 import { sortKeys } from '../../src/store/keys.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { pagesOf } from '../contract/suite.js';
 
-const scratch = await mkdtemp(join(tmpdir(), 'otlpctl-file-lines-'));
+const scratch = await mkdtemp(join(tmpdir(), 'otlpctl-file-store-'));
 let n = 0;
 const freshPath = async () => {
   const dir = join(scratch, String(n++));
@@ -26,12 +27,14 @@ const put = (key: string, value: string, lease?: string): Op =>
 const listAll = async (store: { range: FileStore['range'] }): Promise<KeyValue[]> =>
   (await pagesOf(store.range(''))).flat();
 
-/** What a full JSON.parse of the file holds, as a listing: the reference the line reader must match. */
+/** What a full JSON.parse of a file at rest (no log) holds, as a listing: the reference the in-place reader must match. */
 async function parsedInFull(path: string): Promise<KeyValue[]> {
   const text = await readFile(path, 'utf8').catch(() => undefined); // not written yet
   if (text === undefined) return [];
-  const state = parseStore(path, text);
-  return [...state.pages('', {}, Date.now())].flat();
+  const doc = parseDocument(path, text);
+  return doc.kvs
+    .filter(([, rec]) => visibleAt(doc.leases, rec, Date.now()))
+    .map(([k, rec]) => toKeyValue(k, rec));
 }
 
 /** A file the store wrote with `entries`: the first in one write, the others in a second. */
@@ -69,7 +72,7 @@ const ESCAPED_KEYS = [
   '/": {"value": "x"}',
 ];
 
-describe('file store line reader', () => {
+describe('file store snapshot reader', () => {
   it('reads a file it wrote line by line, with the keys, values and revisions a full parse gives', async () => {
     const path = await storeWith([
       ['/otlp/config', '{"granularity_hours":1}'],
@@ -78,8 +81,9 @@ describe('file store line reader', () => {
     ]);
     const store = new FileStore(path);
     await store.txn([], [put('/otlp/nodes/a', 'one again'), { type: 'delete', key: '/otlp/nodes/b' }]);
+    await store.close();
     const bytes = await readFile(path);
-    expect(readLines(path, bytes)).toBeDefined(); // the fast path, not the fallback
+    expect(Snapshot.read(path, bytes)).toBeDefined(); // the fast path, not the fallback
     const listed = await listAll(new FileStore(path));
     expect(listed).toEqual(await parsedInFull(path));
     expect(listed.map((kv) => [kv.key, kv.value, kv.createRevision, kv.modRevision, kv.version])).toEqual([
@@ -91,7 +95,7 @@ describe('file store line reader', () => {
 
   it('round-trips keys that need JSON escapes, non-ASCII, and object property names', async () => {
     const path = await storeWith(ESCAPED_KEYS.map((k, i) => [k, `v${i} "quoted" \\ ${k}`]));
-    expect(readLines(path, await readFile(path))).toBeDefined();
+    expect(Snapshot.read(path, await readFile(path))).toBeDefined();
     const store = new FileStore(path);
     const listed = await listAll(store);
     expect(listed.map((kv) => kv.key)).toEqual(sortKeys([...ESCAPED_KEYS]));
@@ -117,11 +121,10 @@ describe('file store line reader', () => {
       JSON.stringify({ leases: {}, kvs: reordered, revision: 3, version: 1, format: 'otlpctl-file-store' }),
       (await readFile(path, 'utf8')).replaceAll('\n', '\r\n'),
       (await readFile(path, 'utf8')).replace('"/a": ', '"/a":'),
-      `${await readFile(path, 'utf8')}\n`,
     ];
     for (const text of layouts) {
       await writeFile(path, text);
-      expect(readLines(path, Buffer.from(text))).toBeUndefined();
+      expect(Snapshot.read(path, Buffer.from(text))).toBeUndefined();
       expect(await listAll(new FileStore(path))).toEqual(expected);
     }
   });
@@ -141,7 +144,7 @@ describe('file store line reader', () => {
       a!,
     ]);
     await writeFile(path, edited);
-    expect(readLines(path, Buffer.from(edited))).toBeDefined();
+    expect(Snapshot.read(path, Buffer.from(edited))).toBeUndefined(); // out of order: read whole
     const store = new FileStore(path);
     expect((await listAll(store)).map((kv) => [kv.key, kv.value])).toEqual([
       ['/a', '1'],
@@ -149,10 +152,11 @@ describe('file store line reader', () => {
       ['/c', '3'],
     ]);
     expect(await listAll(store)).toEqual(await parsedInFull(path));
-    // A write sorts the lines and keeps an unchanged line as it was, unknown field included.
+    // A write rewrites it in key order, keeping the unknown field.
     await store.txn([], [put('/d', '4')]);
     const rewritten = await readFile(path, 'utf8');
-    expect(rewritten).toContain('"note": "kept"');
+    expect(Snapshot.read(path, Buffer.from(rewritten))).toBeDefined();
+    expect(rewritten).toContain('"note":"kept"');
     expect(rewritten.indexOf('"/a"')).toBeLessThan(rewritten.indexOf('"/b"'));
     expect((await listAll(new FileStore(path))).map((kv) => kv.value)).toEqual(['1', 'two', '3', '4']);
   });
@@ -167,7 +171,7 @@ describe('file store line reader', () => {
       lines[1]!.replace('"value":"2"', '"value":"2 again"'),
     ]);
     await writeFile(path, twice);
-    expect(readLines(path, Buffer.from(twice))).toBeDefined();
+    expect(Snapshot.read(path, Buffer.from(twice))).toBeUndefined(); // not in order: read whole
     expect(await listAll(new FileStore(path))).toEqual(await parsedInFull(path));
     expect((await new FileStore(path).get('/b'))?.value).toBe('2 again');
   });
@@ -225,14 +229,15 @@ describe('file store line reader', () => {
     const store = new FileStore(path);
     const lease = await store.grantLease(60);
     await store.txn([], [put('/held', 'x', lease.id), put('/free', 'y')]);
-    expect(readLines(path, await readFile(path))).toBeDefined();
+    expect(Snapshot.read(path, await readFile(path))).toBeDefined();
     const other = new FileStore(path);
     expect((await other.get('/held'))?.lease).toBe(lease.id);
     expect(await other.leaseTimeToLive(lease.id)).toBeGreaterThan(55);
     await lease.revoke();
     await store.txn([], [{ type: 'delete', key: '/free' }]);
     await store.close();
-    expect(readLines(path, await readFile(path))?.kvs.size).toBe(0);
+    const empty = Snapshot.read(path, await readFile(path));
+    expect(empty && empty.end - empty.start).toBe(0); // not one key line
     expect(await listAll(new FileStore(path))).toEqual([]);
     expect(await new FileStore(path).revision()).toBe(4);
   });
@@ -270,15 +275,18 @@ describe('file store line reader', () => {
         const kept = new FileStore(path); // writes on what it read and wrote before, or reads the file anew
         for (const batch of writes) {
           const ops: Op[] = [...new Map(batch.map((o) => [o.key, o])).values()]; // one op per key
-          await (reopen ? new FileStore(path) : kept).txn([], ops);
+          const writer = reopen ? new FileStore(path) : kept;
+          await writer.txn([], ops);
+          if (reopen) await writer.close(); // as a command ends: what it logged is compacted
           await model.txn([], ops);
           const bytes = await readFile(path).catch(() => undefined);
-          if (bytes) expect(readLines(path, bytes)).toBeDefined();
+          if (bytes) expect(Snapshot.read(path, bytes)).toBeDefined();
           const expected = await listAll(model);
           expect(await listAll(kept)).toEqual(expected);
           expect(await listAll(new FileStore(path))).toEqual(expected);
-          expect(await parsedInFull(path)).toEqual(expected);
         }
+        await kept.close(); // compacts what it logged: the file is one JSON document again
+        expect(await parsedInFull(path)).toEqual(await listAll(model));
       }),
       { numRuns: 60 },
     );
