@@ -35,16 +35,20 @@ export function timeProcess(args, { stdinFile, env } = {}) {
   });
 }
 
-/** Plain wall time of a command, no probe (for baselines like `node -e 0` and etcdctl). */
-export function timeCommand(cmd, args, { env } = {}) {
+/** Plain wall time of a command, no probe (for baselines like `node -e 0`, etcdctl, Rust). */
+export function timeCommand(cmd, args, { env, stdinFile } = {}) {
   return new Promise((resolve, reject) => {
+    const stdin = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
     const start = process.hrtime.bigint();
     const child = spawn(cmd, args, {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: [stdin, 'ignore', 'inherit'],
       env: { ...process.env, ...env },
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code }));
+    child.on('close', (code) => {
+      if (typeof stdin === 'number') closeSync(stdin);
+      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code });
+    });
   });
 }
 

@@ -25,7 +25,7 @@ let sink = 0;
 for (let rep = 0; rep < 5; rep++) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) {
-    sink += router.route(router.bucketOf(times[i]), router.hashPartitionOfHex(hex, 32 * i)).index;
+    sink += router.placementIfReady(router.bucketOf(times[i]), router.hashPartitionOfHex(hex, 32 * i));
   }
   rates.push(N / (Number(process.hrtime.bigint() - t0) / 1e9));
 }

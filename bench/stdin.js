@@ -1,9 +1,10 @@
-// `locate --stdin` end to end and the trace router in-process (issue 2's figures).
+// `locate --stdin` end to end and the trace router in-process (issue 2's figures), then at month
+// scale against the seed's Rust code (issue 15, stdin-month.js; needs rustc).
 //
 //   npm run build && node bench/stdin.js [lines, default 1000000]
 //
-// Baselines measured in the same run: `node -e 0` (process start-up) and the npm `hashring`
-// package (a popular consistent-hash ring) for in-process lookups.
+// Baselines measured in the same run: `node -e 0` (process start-up), the npm `hashring`
+// package (a popular consistent-hash ring) for in-process lookups, and bench/seed-locate.rs.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import HashRing from 'hashring';
 import { BIN, fmt, median, timeCommand, timeProcess } from './lib.js';
+import { monthScale } from './stdin-month.js';
 import { FileStore } from '../dist/store/file/store.js';
 
 const LINES = Number(process.argv[2] ?? 1_000_000);
@@ -109,6 +111,7 @@ try {
   console.log(
     `  npm hashring  ${fmt(hashringRate)} lookups/s (baseline: ${fmt(inproc.xxh64 / hashringRate, 1)}× slower than ours)`,
   );
+  await monthScale(dir, LINES);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -46,4 +46,4 @@ export {
 } from './core/time.js';
 export { parseDuration, parseTime } from './core/time-input.js';
 export { parseTraceId } from './core/trace-id.js';
-export { TraceRouter, type Route, type BucketMetadata } from './core/trace-router.js';
+export { TraceRouter, type Route, type RoutePlacement, type BucketMetadata } from './core/trace-router.js';

@@ -6,41 +6,47 @@ import { formatPartitionId } from '../core/partition-id.js';
 import { parseTime } from '../core/time-input.js';
 import { formatTime } from '../core/time.js';
 import { parseTraceId } from '../core/trace-id.js';
-import { TraceRouter, type Route } from '../core/trace-router.js';
+import { TraceRouter } from '../core/trace-router.js';
 import { storedPartition } from '../store/metadata.js';
 import { loadCluster, type Cluster } from './cluster.js';
 import type { Context } from './context.js';
 import { LineWriter, layoutFor } from './locate-stdin-output.js';
+import { LineScanner, STOP_END, STOP_LOAD, STOP_SLOW } from './locate-stdin-scan.js';
 
 /**
  * `locate --stdin`: one "<trace-id> [time]" per line, one result per line, streaming with flat
- * memory. This is the measured hot path (bench/stdin.js): the common line (32 hex digits, unix
- * seconds) is parsed from the input bytes and answered into an output buffer without making a
- * string; anything else takes the general parsers. A bad line is reported in the output stream
- * and the run goes on; the exit code is then 6.
+ * memory. The common line is answered by the measured hot path (bench/stdin.js) —
+ * locate-stdin-scan.ts, the TraceRouter and locate-stdin-output.ts — from the input bytes into
+ * an output buffer without making a string; this module reads and writes the descriptors, reads
+ * each time bucket's stored metadata when first met, and gives any other line to the general
+ * parsers. A bad line is reported in the output stream and the run goes on; the exit code is
+ * then 6.
  */
 
 const NL = 10;
-const CR = 13;
-const SP = 32;
-const TAB = 9;
-
-const isBlank = (c: number | undefined) => c === SP || c === TAB;
 
 export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode> {
   const cluster = await loadCluster(ctx);
-  const buckets = new Map<number, Map<string, PartitionMetadata>>();
-  const router = new TraceRouter(cluster.locator, (b) => buckets.get(b));
+  // A bucket's metadata is read, handed to the router (which keeps only its placements), and
+  // forgotten: memory stays flat however many buckets the input spans.
+  const loaded = new Map<number, Map<string, PartitionMetadata>>();
+  const router = new TraceRouter(cluster.locator, (b) => {
+    const m = loaded.get(b);
+    loaded.delete(b);
+    return m;
+  });
   const layout = layoutFor(ctx.format);
-  const out = new LineWriter(layout);
+  const out = new LineWriter(layout, router, cluster.config.hash_partitions);
   const now = ctx.clock();
   const nowSecs = Math.floor(now / 1000);
-  let lineNo = 0;
   let bad = 0;
 
-  const routeFor = async (bucket: number, hash: number): Promise<Route> => {
-    if (!router.ready(bucket)) await loadBucket(cluster, bucket, buckets);
-    return router.route(bucket, hash);
+  /** The placement number, reading the bucket's metadata from the store first if need be. */
+  const placementFor = async (bucket: number, hash: number): Promise<number> => {
+    const p = router.placementIfReady(bucket, hash);
+    if (p >= 0) return p;
+    await loadBucket(cluster, bucket, loaded);
+    return router.placementIfReady(bucket, hash);
   };
 
   /** Any line the fast path does not take: traceparent, RFC 3339 or relative times, or an error. */
@@ -51,12 +57,13 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
         throw new UsageError(`expected '<trace-id> [time]', got ${fields.length} fields`);
       const traceId = parseTraceId(fields[0]!);
       const ms = fields[1] === undefined ? now : parseTime(fields[1], now);
-      const route = await routeFor(router.bucketOf(ms), cluster.locator.traceHashPartition(traceId));
-      out.result(traceId, formatTime(ms), route);
+      const bucket = router.bucketOf(ms);
+      const hash = cluster.locator.traceHashPartition(traceId);
+      out.result(traceId, formatTime(ms), bucket, hash, await placementFor(bucket, hash));
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       bad++;
-      out.error(lineNo, line, err.message);
+      out.error(scan.lineNo, line, err.message);
     }
   };
 
@@ -72,53 +79,21 @@ export async function locateStdin(_opts: object, ctx: Context): Promise<ExitCode
   const writeText = (text: string) =>
     ctx.stdoutFd === undefined ? ctx.stdout.write(text) : writeAll(ctx.stdoutFd, Buffer.from(text));
 
-  /** Answers every complete line of `buf`; returns the unfinished tail. */
+  const scan = new LineScanner(router, out, nowSecs);
+  /** Answers every complete line of `chunk`; returns the unfinished tail. */
   const consume = async (chunk: Buffer): Promise<Buffer | undefined> => {
-    // Reads through a plain Uint8Array view, and finds line ends with a loop: Buffer#indexOf is
-    // a native call (~60 ns) for what is a ~45-byte scan per line.
+    // A plain Uint8Array view: indexed reads of a Buffer are far slower (locate-stdin-output.ts).
     const buf = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     const words = new DataView(chunk.buffer, chunk.byteOffset, chunk.length);
-    let pos = 0;
     const end = chunk.lastIndexOf(NL);
-    while (pos <= end) {
-      let eol = pos;
-      while (buf[eol] !== NL) eol++;
-      const next = eol + 1;
-      if (eol > pos && buf[eol - 1] === CR) eol--;
-      lineNo++;
-      let s = pos;
-      while (s < eol && isBlank(buf[s])) s++;
-      pos = next;
-      if (s === eol) continue;
-      // Fast path: 32 hex digits, then nothing or blanks and unix seconds.
-      let secs = -1;
-      let hash = -1;
-      if (eol - s >= 32 && (eol - s === 32 || isBlank(buf[s + 32]))) {
-        let t = s + 32;
-        while (t < eol && isBlank(buf[t])) t++;
-        if (t === eol) secs = nowSecs;
-        else if (eol - t <= 11) {
-          let v = 0;
-          for (; t < eol; t++) {
-            const d = buf[t]! - 48;
-            if (d < 0 || d > 9) break;
-            v = v * 10 + d;
-          }
-          if (t === eol) secs = v;
-        }
-        if (secs >= 0) hash = router.hashPartitionOfHex(buf, s);
-      }
-      if (hash >= 0) {
-        const bucket = router.bucketOf(secs * 1000);
-        const route = router.routeIfReady(bucket, hash) ?? (await routeFor(bucket, hash));
-        out.fastResult(words, s, secs, route);
-      } else {
-        await slowLine(chunk.toString('utf8', s, eol));
-      }
+    scan.pos = 0;
+    for (let stop; (stop = scan.run(buf, words, end)) !== STOP_END;) {
+      if (stop === STOP_LOAD) await loadBucket(cluster, scan.bucket, loaded);
+      else if (stop === STOP_SLOW) await slowLine(chunk.toString('utf8', scan.from, scan.to));
       if (out.full) await flush();
     }
     await flush();
-    return pos < chunk.length ? chunk.subarray(pos) : undefined;
+    return scan.pos < chunk.length ? chunk.subarray(scan.pos) : undefined;
   };
 
   await writeText(layout.open);

@@ -24,6 +24,33 @@ const V2L = 0x6e657261 | 0;
 const V3H = 0x74656462 | 0;
 const V3L = 0x79746573 | 0;
 
+/**
+ * The state after the first block of a Rust `[u8; 16]` (TraceId) stream — the length 16 as a
+ * usize: the same for every trace id, so computed once here (in BigInt, independently of the
+ * code below) and not per id; one SipRound of seven. As (high, low) halves of v0…v3.
+ */
+const TRACE_ID_STATE = ((): Int32Array => {
+  const M = (1n << 64n) - 1n;
+  const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M;
+  const half = (x: bigint) => [Number(x >> 32n) | 0, Number(x & 0xffffffffn) | 0];
+  const w = (h: number, l: number) => (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
+  let [v0, v1, v2, v3] = [w(V0H, V0L), w(V1H, V1L), w(V2H, V2L), w(V3H, V3L)];
+  const m = 16n;
+  v3 ^= m;
+  v0 = (v0 + v1) & M;
+  v1 = rotl(v1, 13n) ^ v0;
+  v0 = rotl(v0, 32n);
+  v2 = (v2 + v3) & M;
+  v3 = rotl(v3, 16n) ^ v2;
+  v0 = (v0 + v3) & M;
+  v3 = rotl(v3, 21n) ^ v0;
+  v2 = (v2 + v1) & M;
+  v1 = rotl(v1, 17n) ^ v2;
+  v2 = rotl(v2, 32n);
+  v0 ^= m;
+  return Int32Array.from([...half(v0), ...half(v1), ...half(v2), ...half(v3)]);
+})();
+
 /** SipHash-1-3 (keys 0, 0) of `bytes[0, length)`: out[0] = high 32 bits, out[1] = low 32 bits. */
 export function sipHash13Into(bytes: Uint8Array, length: number, out: Uint32Array): void {
   sipHash13PrefixedInto(-1, bytes, length, out);
@@ -57,6 +84,19 @@ export function sipHash13PrefixedInto(
   const total = prefix < 0 ? length : length + 8;
   // i = −8 stands for the prefix block; −16 marks that the last block has been compressed.
   let i = prefix < 0 ? 0 : -8;
+  if (prefix === 16 && length === 16) {
+    // A trace id (values.ts): the state after its first block is always the same.
+    const k = TRACE_ID_STATE;
+    v0h = k[0]!;
+    v0l = k[1]!;
+    v1h = k[2]!;
+    v1l = k[3]!;
+    v2h = k[4]!;
+    v2l = k[5]!;
+    v3h = k[6]!;
+    v3l = k[7]!;
+    i = 0;
+  }
   for (;;) {
     let ml = 0;
     let mh = 0;

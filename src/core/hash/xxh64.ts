@@ -38,6 +38,22 @@ const P5H = 0x27d4eb2f | 0,
   P5A = 0x67c5,
   P5B = 0x1656;
 
+/**
+ * The state after the first lane of a Rust `[u8; 16]` (TraceId) stream — the length 16 as a
+ * usize — with the total length 24 added: the same for every trace id, so computed once here
+ * (in BigInt, independently of the code below) and not per id; one lane of three.
+ */
+const [TRACE_ID_H, TRACE_ID_L] = ((): [number, number] => {
+  const M = (1n << 64n) - 1n;
+  const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M;
+  const P1 = 0x9e3779b185ebca87n;
+  const P2 = 0xc2b2ae3d27d4eb4fn;
+  let h = (0x27d4eb2f165667c5n + 24n) & M;
+  h ^= (rotl((16n * P2) & M, 31n) * P1) & M;
+  h = (rotl(h, 27n) * P1 + 0x85ebca77c2b2ae63n) & M;
+  return [Number(h >> 32n) | 0, Number(h & 0xffffffffn) | 0];
+})();
+
 function read32(b: Uint8Array, i: number): number {
   return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
 }
@@ -172,14 +188,19 @@ export function xxh64PrefixedInto(prefix: number, bytes: Uint8Array, length: num
     p = 0,
     q = 0;
 
-  // hash += total length
-  l = total | 0;
-  t = (hl + l) | 0;
-  hh = (hh + ((total / 4294967296) | 0) + (((hl & l) | ((hl | l) & ~t)) >>> 31)) | 0;
-  hl = t;
-
-  // i = −8 stands for the prefix lane.
-  if (prefix >= 0) i = -8;
+  if (prefix === 16 && length === 16) {
+    // A trace id (values.ts): its first lane and total are always the same.
+    hh = TRACE_ID_H;
+    hl = TRACE_ID_L;
+  } else {
+    // hash += total length
+    l = total | 0;
+    t = (hl + l) | 0;
+    hh = (hh + ((total / 4294967296) | 0) + (((hl & l) | ((hl | l) & ~t)) >>> 31)) | 0;
+    hl = t;
+    // i = −8 stands for the prefix lane.
+    if (prefix >= 0) i = -8;
+  }
   for (; i + 8 <= length; i += 8) {
     // hash ^= rotl(lane·P2, 31)·P1
     if (i < 0) {
