@@ -17,9 +17,9 @@ const HASHES = ['xxh64', 'rust-siphash13'];
 const REPS = Number(process.env.OTLPCTL_BENCH_REPS ?? 5);
 
 /** The config and nodes of a 4-node cluster in `hash` mode; `partitions` adds stored metadata. */
-async function writeStore(file, hash, partitions = []) {
+async function writeStore(file, hash, partitions = [], placement = 'ring') {
   const store = new FileStore(file);
-  const ops = [{ type: 'put', key: '/otlp/config', value: JSON.stringify({ ...CONFIG, hash }) }];
+  const ops = [{ type: 'put', key: '/otlp/config', value: JSON.stringify({ ...CONFIG, hash, placement }) }];
   for (const node_id of NODES) {
     const location = { region: '', availability_zone: '', data_center: '' };
     ops.push({
@@ -39,7 +39,7 @@ const CONFIG = {
   hash_partitions: 256,
   virtual_nodes: 150,
   replication_factor: 3,
-  placement: 'ring',
+  zone_aware: false,
   imbalance_threshold: 0.2,
   max_concurrent_migrations: 3,
 };
@@ -86,6 +86,9 @@ export async function monthScale(dir, lines) {
     for (let h = 0; h < 256; h++) puts.push(seedPartitionPut('/otlp', b, h, puts.length, NODES.length));
   const withMetadata = join(dir, 'month-metadata.json');
   await writeStore(withMetadata, 'xxh64', puts);
+  // placement: bounded (issue 13) assigns each bucket's placements as a whole.
+  const bounded = join(dir, 'month-bounded.json');
+  await writeStore(bounded, 'xxh64', [], 'bounded');
 
   const otlpctl = (file, input) =>
     timeProcess([BIN, '--file', file, 'locate', '--stdin', '-o', 'tsv'], { stdinFile: input });
@@ -126,6 +129,7 @@ export async function monthScale(dir, lines) {
     }
     add('otlpctl hour', await otlpctl(store.xxh64, hour));
     add('otlpctl metadata', await otlpctl(withMetadata, month));
+    add('otlpctl bounded', await otlpctl(bounded, month));
   }
 
   const ms = (name) => runs[name].map((r) => r.ms);
@@ -145,6 +149,11 @@ export async function monthScale(dir, lines) {
   const m = ms('otlpctl metadata');
   console.log(
     `  metadata for every 10th hour (${fmt(puts.length)} stored partitions, file store), xxh64: ${fmt(median(m))} ms (${spread(m)}), peak RSS ${fmt(rss('otlpctl metadata'), 1)} MB`,
+  );
+  const bo = ms('otlpctl bounded');
+  const ring = median(ms('otlpctl xxh64'));
+  console.log(
+    `  placement: bounded, xxh64: ${fmt(median(bo))} ms (${spread(bo)}), peak RSS ${fmt(rss('otlpctl bounded'), 1)} MB → ${fmt(median(bo) / ring, 2)}× ring (target ≤ 1.1×)`,
   );
   const h = ms('otlpctl hour');
   console.log(

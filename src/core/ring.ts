@@ -172,7 +172,12 @@ export class ConsistentHashRing {
   /** The point a key's walk starts from: the first at or after its hash (`pointCount` wraps to 0). */
   startOf(key: string): number {
     this.hashKey(key);
-    const i = this.firstAtOrAfter(this.scratch[0]!, this.scratch[1]!);
+    return this.startOfHash(this.scratch[0]!, this.scratch[1]!);
+  }
+
+  /** `startOf` of a key hashed already, as halves (the batch router hashes ids from bytes). */
+  startOfHash(hi: number, lo: number): number {
+    const i = this.firstAtOrAfter(hi, lo);
     return i === this.hi.length ? 0 : i;
   }
 

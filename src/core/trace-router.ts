@@ -1,7 +1,9 @@
 import { hashTraceIdMod } from './hash/index.js';
 import type { PartitionLocator } from './locator.js';
 import type { PartitionMetadata } from './model.js';
+import { boundedBucket } from './bounded.js';
 import { formatPartitionId } from './partition-id.js';
+import { walkReplicas } from './replica-walk.js';
 
 /**
  * The batch-locate hot path, kept in one place and measured by `bench/`: trace id bytes and a
@@ -63,6 +65,7 @@ export class TraceRouter {
   private readonly keyHash = new Uint32Array(2);
   private readonly rf: number;
   private readonly base: number;
+  private readonly plainRing: boolean;
   private readonly maxPlacements: number;
   private gen = 0;
 
@@ -81,6 +84,7 @@ export class TraceRouter {
       this.maxPlacements === MAX_PLACEMENTS_16 ? new Uint16Array(entries) : new Int32Array(entries);
     this.rf = locator.config.replication_factor;
     this.base = locator.ring.nodeIds.length + 1;
+    this.plainRing = locator.config.placement !== 'bounded' && !locator.config.zone_aware;
     this.key.set(PARTITION);
   }
 
@@ -162,7 +166,12 @@ export class TraceRouter {
       }
       // The ring's routes too, in one go while the code and the ring are hot: a month meets
       // nearly every route of every bucket (1,000,000 lines, 184,320 routes).
-      if (this.n <= EAGER_PARTITIONS)
+      if (!this.plainRing) {
+        // A per-bucket assignment (bounded) is made for the whole bucket anyway.
+        const sets = this.bucketAssignment(bucketId);
+        for (let h = 0; h < this.n; h++)
+          if (routes[at + h] === 0) routes[at + h] = this.placementOfIndexes(sets[h]!) + 1;
+      } else if (this.n <= EAGER_PARTITIONS)
         for (let h = 0; h < this.n; h++)
           if (routes[at + h] === 0) routes[at + h] = this.ringPlacement(bucketId, h) + 1;
       this.slotBucket[slot] = bucketId;
@@ -172,31 +181,65 @@ export class TraceRouter {
   }
 
   /**
-   * `locator.ringReplicas` of the partition's id, computed from its bytes: hashing the id as a
-   * Rust `str` (its bytes, then 0xFF) without making the string, and keying the placement by
-   * its replica indexes as a number, took the per-partition work from ~3 µs to well under one.
+   * `locator.ringReplicas` of the partition's id, for the seed's plain ring. Hashing the id from
+   * its bytes (as a Rust `str`: the bytes, then 0xFF) without making the string, and keying the
+   * placement by its replica indexes as a number, took the per-partition work from ~3 µs to
+   * well under one.
    */
   private ringPlacement(bucketId: number, hashPartition: number): number {
-    const { key, keyHash, locator } = this;
+    if (!this.plainRing) return this.placementOfIndexes(this.bucketAssignment(bucketId)[hashPartition]!);
+    this.hashId(bucketId, hashPartition);
+    return this.placementOfIndexes(
+      this.locator.ring.replicasOfHash(this.keyHash[0]!, this.keyHash[1]!, this.rf),
+    );
+  }
+
+  /**
+   * The locator's `bucketReplicas` for `bounded` / `zone_aware` (as node indexes), made the same
+   * way — start points, then `boundedBucket` or the zone-aware walk — but from the ids' bytes and
+   * without keeping the bucket: through the locator (strings, and its memo of 2,048 buckets)
+   * this cost +30% time and +40 MB at month scale.
+   */
+  private bucketAssignment(bucketId: number): number[][] {
+    const { ring, config } = this.locator;
+    const starts = new Uint32Array(this.n);
+    for (let h = 0; h < this.n; h++) {
+      this.hashId(bucketId, h);
+      starts[h] = ring.startOfHash(this.keyHash[0]!, this.keyHash[1]!);
+    }
+    if (config.placement === 'bounded') return boundedBucket(ring, starts, this.rf, config.zone_aware);
+    const want = Math.min(this.rf, ring.nodeIds.length);
+    const sets: number[][] = [];
+    for (let h = 0; h < this.n; h++)
+      sets.push(ring.pointCount === 0 ? [] : walkReplicas(ring, starts[h]!, want, [], { zoneAware: true }));
+    return sets;
+  }
+
+  /** H(partition id as a Rust str) → keyHash. */
+  private hashId(bucketId: number, hashPartition: number): void {
+    const key = this.key;
     let end = PARTITION.length;
     if (bucketId < 0) key[end++] = 45; // '-'
     end = digits(key, end, Math.abs(bucketId), 1);
     key[end++] = 95; // '_'
     end = digits(key, end, hashPartition, 4);
     key[end++] = 0xff;
-    locator.hasher.hashInto(key, end, keyHash);
-    const ring = locator.ring;
-    const replicas = ring.replicasOfHash(keyHash[0]!, keyHash[1]!, this.rf);
+    this.locator.hasher.hashInto(key, end, this.keyHash);
+  }
+
+  /** A ring placement given as node indexes, interned by those as one number. */
+  private placementOfIndexes(replicas: readonly number[]): number {
+    const ids = this.locator.ring.nodeIds;
     let code = 0;
     for (let i = replicas.length - 1; i >= 0; i--) code = code * this.base + replicas[i]! + 1;
     if (!Number.isSafeInteger(code)) {
-      const ids = replicas.map((i) => ring.nodeIds[i]!);
-      return this.intern('ring', ids[0] ?? '', ids);
+      const names = replicas.map((i) => ids[i]!);
+      return this.intern('ring', names[0] ?? '', names);
     }
     let p = this.ringIds.get(code);
     if (p === undefined) {
-      const ids = replicas.map((i) => ring.nodeIds[i]!);
-      p = this.intern('ring', ids[0] ?? '', ids);
+      const names = replicas.map((i) => ids[i]!);
+      p = this.intern('ring', names[0] ?? '', names);
       this.ringIds.set(code, p);
     }
     return p;

@@ -20,7 +20,18 @@ const node = (id: string): NodeInfo => ({
   state: 'Up',
   location: { region: '', availability_zone: '', data_center: '' },
 });
-const nodes = (n: number) => Array.from({ length: n }, (_, i) => node(`node-${i + 1}`));
+const nodes = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    ...node(`node-${i + 1}`),
+    location: { region: '', availability_zone: `z${i % 3}`, data_center: '' },
+  }));
+// The seed's ring, and the per-bucket assignments (bounded, zone-aware walks) of PRODUCT.md §2.4/2.6.
+const PLACEMENTS = [
+  { placement: 'ring', zone_aware: false },
+  { placement: 'bounded', zone_aware: false },
+  { placement: 'ring', zone_aware: true },
+  { placement: 'bounded', zone_aware: true },
+] as const;
 const hexId = fc
   .uint8Array({ minLength: 16, maxLength: 16 })
   .filter((b) => b.some((x) => x !== 0))
@@ -64,23 +75,26 @@ function expected(locator: PartitionLocator, id: string, ms: number) {
 }
 
 describe.each(HASH_NAMES)('TraceRouter (%s)', (hash) => {
-  it('agrees with the locator and stored metadata for random ids over a month', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(hexId, monthMs), { minLength: 1, maxLength: 150 }),
-        fc.integer({ min: 1, max: 9 }),
-        fc.boolean(),
-        (lines, nodeCount, upper) => {
-          const locator = new PartitionLocator({ ...DEFAULT_CONFIG, hash }, nodes(nodeCount));
-          const router = new TraceRouter(locator, storedFor);
-          for (const [id, ms] of lines) {
-            expect(router.locate(upper ? id.toUpperCase() : id, ms)).toEqual(expected(locator, id, ms));
-          }
-        },
-      ),
-      { numRuns: 40 },
-    );
-  });
+  it.each(PLACEMENTS)(
+    'agrees with the locator and stored metadata over a month ($placement, zone_aware $zone_aware)',
+    (placement) => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(hexId, monthMs), { minLength: 1, maxLength: 150 }),
+          fc.integer({ min: 1, max: 12 }),
+          fc.boolean(),
+          (lines, nodeCount, upper) => {
+            const locator = new PartitionLocator({ ...DEFAULT_CONFIG, hash, ...placement }, nodes(nodeCount));
+            const router = new TraceRouter(locator, storedFor);
+            for (const [id, ms] of lines) {
+              expect(router.locate(upper ? id.toUpperCase() : id, ms)).toEqual(expected(locator, id, ms));
+            }
+          },
+        ),
+        { numRuns: 30 },
+      );
+    },
+  );
 
   it('asks for a bucket once it is not loaded, and routes it after', () => {
     const locator = new PartitionLocator({ ...DEFAULT_CONFIG, hash }, nodes(4));

@@ -115,7 +115,8 @@ function check(stdout: string, code: number, cases: Case[], answer: ReturnType<t
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l));
-  const want = cases.flatMap((c, i) =>
+  type Want = ReturnType<typeof answer> | { line: number; input: string; error: RegExp };
+  const want = cases.flatMap((c, i): Want[] =>
     c.bad
       ? [{ line: i + 1, input: c.line.trim(), error: c.bad }]
       : c.id === undefined
