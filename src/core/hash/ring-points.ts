@@ -1,8 +1,8 @@
 import { RING_POINTS_WASM } from './ring-points-wasm.js';
 
 /*
- * Ring points in WebAssembly: see ring-points-program.ts for why and for the program itself,
- * kept there as source and here assembled (assembling it in a cold process cost ~15 ms).
+ * Ring points in WebAssembly: see ring-points.wat for why and for the program itself, assembled
+ * by `npm run wasm` (wabt) into ring-points-wasm.ts.
  */
 
 // The WebAssembly global, typed here: the project's TypeScript libs (ES2022, no DOM) omit it.
@@ -32,7 +32,7 @@ let exports: Exports | undefined;
 /** The module's exports, compiled on first use (synchronously: it is about 1 kB). */
 export function ringPointsWasm(): Exports {
   const { Module, Instance } = wasmApi();
-  return (exports ??= new Instance(new Module(Buffer.from(RING_POINTS_WASM, 'base64'))).exports as Exports);
+  return (exports ??= new Instance(new Module(RING_POINTS_WASM)).exports as Exports);
 }
 
 /** Points a ring can index in its sort keys (see `ringPointKeys`). */
