@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { choiceArg } from './cli-args.js';
 import { AUDIT_RESULTS } from './core/model.js';
-import type { Act } from './cli.js';
+import type { Act } from './cli-act.js';
 
 /** Commander wiring of `audit`. */
 export function addAudit(program: Command, act: Act): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { choiceArg } from './cli-args.js';
-import type { Act } from './cli.js';
+import type { Act } from './cli-act.js';
 
 /** The hidden `__ids` command the completion scripts call for node and partition ids. */
 export function addCompleteIds(program: Command, act: Act): void {

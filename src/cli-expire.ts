@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { Act } from './cli.js';
+import type { Act } from './cli-act.js';
 import { intArg } from './cli-args.js';
 import { parseMaxDelete, type MaxDelete } from './core/expire.js';
 import { parseDuration } from './core/time-input.js';

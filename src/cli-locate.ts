@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { choiceArg, labelsArg } from './cli-args.js';
 import { UsageError } from './core/errors.js';
-import type { Act } from './cli.js';
+import type { Act } from './cli-act.js';
 
 /** Commander wiring of the `locate` family. */
 function vantageOptions(cmd: Command): Command {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { choiceArg, intArg, nodeIdArg, numberArg } from './cli-args.js';
 import { NODE_STATES } from './core/model.js';
-import type { Act } from './cli.js';
+import type { Act } from './cli-act.js';
 
 /** Commander wiring of `nodes` and `ring`. */
 export function addNodes(program: Command, act: Act): void {

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { choiceArg, intArg, listOf, nodeIdArg } from './cli-args.js';
 import { CHECKS, type Check } from './core/doctor.js';
 import { PARTITION_SORT_KEYS, PARTITION_STATES } from './core/model.js';
-import type { Act } from './cli.js';
+import type { Act } from './cli-act.js';
 
 /** Commander wiring of `partitions`, `doctor` and `failover`. */
 export function addPartitions(program: Command, act: Act): void {

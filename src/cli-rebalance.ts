@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { choiceArg, intArg, numberArg } from './cli-args.js';
-import type { Act } from './cli.js';
+import type { Act } from './cli-act.js';
 import { UsageError } from './core/errors.js';
 
 /** Commander wiring of `rebalance plan|apply|status|resume|cancel` (issue 4). */

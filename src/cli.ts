@@ -8,6 +8,7 @@ import { addPartitions } from './cli-partitions.js';
 import { addRebalance } from './cli-rebalance.js';
 import { choiceArg, intArg } from './cli-args.js';
 import type { Context } from './commands/context.js';
+import type { Action } from './cli-act.js';
 import { ExitCode, oneLine, OtlpctlError } from './core/errors.js';
 import { FORMATS, type Format } from './render/formats.js';
 import type { MetadataStore } from './store/contract.js';
@@ -38,8 +39,6 @@ interface GlobalOptions extends StoreFlags {
   debug?: boolean;
   prefix?: string;
 }
-
-type Action = (ctx: Context) => Promise<ExitCode>;
 
 /** The commands that may start from no file store: every other one reads a missing file as an error. */
 const CREATES_STORE = new Set(['init', 'demo']);
@@ -269,9 +268,6 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
     );
   return program;
 }
-
-// Commander's option bags are untyped; each action's flags are declared right above it.
-export type Act = (build: (...a: never[]) => Action) => (this: Command, ...args: unknown[]) => Promise<void>;
 
 /** The binary's entry point: the only place that exits. */
 export async function main(argv: string[]): Promise<void> {

@@ -2,7 +2,7 @@ import type { Writable, Readable } from 'node:stream';
 import type { MetadataStore } from '../store/contract.js';
 import type { KeyLayout } from '../store/layout.js';
 import { Metadata } from '../store/metadata.js';
-import type { Format } from '../render/format.js';
+import type { Format } from '../render/output.js';
 import { oneLine } from '../core/errors.js';
 
 /**

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ExitCode, PreconditionError, UsageError } from '../core/errors.js';
 import { configHash, parsePlan, type RebalancePlan } from '../core/rebalance/index.js';
 import { formatTime } from '../core/time.js';
-import { redraw } from '../render/format.js';
+import { redraw } from '../render/output.js';
 import { progressLine, renderRun, type RunReport } from '../render/rebalance.js';
 import type { HeldLock } from '../store/lock.js';
 import { note, openMetadata, print, type Context } from './context.js';

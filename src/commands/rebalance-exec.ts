@@ -1,7 +1,10 @@
-import type { RebalanceMove, RebalancePlan } from '../core/rebalance/index.js';
+import type { RebalancePlan } from '../core/rebalance/index.js';
 import type { HeldLock } from '../store/lock.js';
 import type { RebalanceStore } from './rebalance-journal.js';
 import { Pacer, runGroup } from './rebalance-step.js';
+import type { ExecOptions, ExecResult, Group } from './rebalance-types.js';
+
+export type { ExecControl, ExecOptions, ExecResult, Group } from './rebalance-types.js';
 
 /**
  * Carries a plan out: per partition, the seed's two steps as compare-and-swaps, each writing the
@@ -10,13 +13,6 @@ import { Pacer, runGroup } from './rebalance-step.js';
  * leader, Migrating → Active, every other field kept. The move record drives a small state machine,
  * so after any failure or crash the next step is read back from the store, never guessed.
  */
-
-export interface Group {
-  partition_id: string;
-  mod_revision: number;
-  moves: RebalanceMove[];
-  bytes: number;
-}
 
 export function groupMoves(plan: RebalancePlan): Group[] {
   const groups = new Map<string, Group>();
@@ -31,33 +27,6 @@ export function groupMoves(plan: RebalancePlan): Group[] {
     g.bytes += m.bytes;
   }
   return [...groups.values()];
-}
-
-export interface ExecControl {
-  /** Set on the first Ctrl-C: start no more moves, finish those in flight. */
-  stopping: boolean;
-  /** Aborted on the second: stop waiting; moves in flight stay Migrating for resume. */
-  abort: AbortSignal;
-}
-
-export interface ExecOptions {
-  maxConcurrent: number;
-  maxBytesPerSec?: number;
-  clock: () => number;
-  control: ExecControl;
-  onProgress?: (r: ExecResult) => void;
-}
-
-export interface ExecResult {
-  partitions: number;
-  done: number;
-  bytes_done: number;
-  skipped: { partition_id: string; reason: string; stale: boolean }[];
-  failed: { partition_id: string; error: string }[];
-  /** Left Migrating (interrupted between the steps): `resume` finishes, `cancel` reverts them. */
-  migrating: string[];
-  not_started: number;
-  reverted: number;
 }
 
 export async function execute(

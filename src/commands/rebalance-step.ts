@@ -5,7 +5,7 @@ import { rewrite } from '../core/records.js';
 import { formatTime } from '../core/time.js';
 import type { Compare } from '../store/contract.js';
 import type { HeldLock } from '../store/lock.js';
-import type { ExecOptions, ExecResult, Group } from './rebalance-exec.js';
+import type { ExecOptions, ExecResult, Group } from './rebalance-types.js';
 import type { MoveRecord, RebalanceStore, StoredRecord } from './rebalance-journal.js';
 
 /**

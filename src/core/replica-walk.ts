@@ -1,4 +1,10 @@
-import type { ConsistentHashRing } from './ring.js';
+/** What a walk needs of a ring (`ConsistentHashRing`; not imported, since it calls the walk). */
+export interface WalkableRing {
+  readonly pointCount: number;
+  ownerAt(i: number): number;
+  readonly zoneOf: Uint32Array;
+  readonly zoneSizes: Int32Array;
+}
 
 /**
  * The walk that chooses a partition's replicas when zones or capacities matter (PRODUCT.md §2.4,
@@ -17,7 +23,7 @@ export interface WalkOptions {
 
 /** Appends to `set` (node indexes) until it holds `want` or no node can be added; returns `set`. */
 export function walkReplicas(
-  ring: ConsistentHashRing,
+  ring: WalkableRing,
   start: number,
   want: number,
   set: number[],
@@ -47,7 +53,7 @@ export function walkReplicas(
 }
 
 /** Replicas per zone index in `set`. */
-export function zoneCounts(ring: ConsistentHashRing, set: readonly number[]): Int32Array {
+export function zoneCounts(ring: WalkableRing, set: readonly number[]): Int32Array {
   const zc = new Int32Array(ring.zoneSizes.length);
   for (const o of set) zc[ring.zoneOf[o]!]!++;
   return zc;
@@ -57,7 +63,7 @@ export function zoneCounts(ring: ConsistentHashRing, set: readonly number[]): In
  * The fewest replicas any zone holds among the zones that still have a node outside `set`: a node
  * is acceptable when its zone holds exactly that many. Infinity: no node left.
  */
-export function zoneLevel(ring: ConsistentHashRing, set: readonly number[], zc: Int32Array): number {
+export function zoneLevel(ring: WalkableRing, set: readonly number[], zc: Int32Array): number {
   let best = Infinity;
   for (let z = 0; z < zc.length; z++) if (zc[z]! < ring.zoneSizes[z]! && zc[z]! < best) best = zc[z]!;
   return best;

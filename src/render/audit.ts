@@ -1,4 +1,4 @@
-import { json, ndjson, table, tsv, type Format, type Style } from './format.js';
+import { json, ndjson, table, tsv, type Format, type Style } from './output.js';
 
 /** One `<prefix>/audit/` record as `audit list` shows it (unknown fields kept for JSON). */
 export interface AuditRecord {

@@ -1,5 +1,5 @@
 import type { ClusterConfig } from '../core/config.js';
-import { fields, json, ndjson, tsv, type Format, type Style } from './format.js';
+import { fields, json, ndjson, tsv, type Format, type Style } from './output.js';
 
 export function renderConfig(config: ClusterConfig, format: Format, style: Style): string {
   switch (format) {

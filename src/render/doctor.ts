@@ -1,5 +1,5 @@
 import type { Check, Finding } from '../core/doctor.js';
-import { json, ndjson, palette, tsv, type Format, type Style } from './format.js';
+import { json, ndjson, palette, tsv, type Format, type Style } from './output.js';
 
 export interface DoctorReport {
   ok: boolean;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { NodeTotals, Skipped } from '../core/expire.js';
 import { bytes as humanBytes } from './partitions.js';
-import { fields, json, palette, table, tsv, type Format, type Style } from './format.js';
+import { fields, json, palette, table, tsv, type Format, type Style } from './output.js';
 
 const require = createRequire(import.meta.url);
 

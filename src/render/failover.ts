@@ -1,4 +1,4 @@
-import { json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+import { json, ndjson, palette, table, tsv, type Format, type Style } from './output.js';
 
 export interface FailoverReport {
   node: string;

@@ -1,5 +1,5 @@
 import type { Signal } from '../core/model.js';
-import { json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+import { json, ndjson, palette, table, tsv, type Format, type Style } from './output.js';
 
 export interface Fanout {
   signal: Signal;

@@ -1,5 +1,5 @@
 import type { LocateResult } from '../commands/cluster.js';
-import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './output.js';
 import { stateColor } from './nodes.js';
 
 /** Rendering of the locate family: one block per result, or a table of rows for many. */

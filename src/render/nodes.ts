@@ -1,6 +1,6 @@
 import type { NodeInfo } from '../core/model.js';
-import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
-import { bytes } from './partitions.js';
+import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './output.js';
+import { bytes } from './output.js';
 
 /** What the stored metadata puts on a node: replicas, leaderships, and their bytes. */
 export interface NodeHoldings {

@@ -1,5 +1,5 @@
 import type { PartitionMetadata } from '../core/model.js';
-import { fields, json, ndjson, palette, type Format, type Style } from './format.js';
+import { bytes, fields, json, ndjson, palette, type Format, type Style } from './output.js';
 import { stateColor } from './nodes.js';
 
 /** Partition listings stream row by row, so each format is an incremental writer. */
@@ -28,16 +28,7 @@ export function partitionRow(p: PartitionMetadata, start: string | null): Partit
   };
 }
 
-export function bytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
+export { bytes };
 
 export interface RowStream {
   row(r: PartitionRow): string;

@@ -1,6 +1,6 @@
 import type { ExecResult } from '../commands/rebalance-exec.js';
 import type { RebalancePlan } from '../core/rebalance/index.js';
-import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './output.js';
 import { bytes } from './partitions.js';
 
 /** Rebalance plans, runs, status and cancel: data in, text out. */

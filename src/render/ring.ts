@@ -1,4 +1,4 @@
-import { json, ndjson, palette, table, tsv, type Format, type Palette, type Style } from './format.js';
+import { json, ndjson, palette, table, tsv, type Format, type Palette, type Style } from './output.js';
 import { stateColor } from './nodes.js';
 
 export interface RingNodeReport {

@@ -1,5 +1,5 @@
 import type { NodeInfo } from '../core/model.js';
-import { json, ndjson, palette, table, tsv, type Format, type Style } from './format.js';
+import { json, ndjson, palette, table, tsv, type Format, type Style } from './output.js';
 import { stateColor } from './nodes.js';
 import { bytes } from './partitions.js';
 

@@ -64,7 +64,7 @@ const UNIT_MS: Record<string, number> = {
 };
 
 /** Go-style durations as etcdctl takes them: `2s`, `500ms`, `1m30s`, `1.5s`. */
-export function parseDuration(input: Sourced): number {
+export function parseGoDuration(input: Sourced): number {
   const text = input.value.trim();
   const part = /(\d+(?:\.\d+)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/gy; // \u00b5: µ, kept ASCII for the bundle
   let total = 0;
@@ -152,8 +152,8 @@ export function resolveEtcdOptions(flags: EtcdFlags, env: Env): EtcdOptions {
   const command = pick(flags, env, 'commandTimeout', '--command-timeout', 'COMMAND_TIMEOUT');
   const options: EtcdOptions = {
     endpoints,
-    dialTimeoutMs: dial ? parseDuration(dial) : DEFAULT_DIAL_TIMEOUT_MS,
-    commandTimeoutMs: command ? parseDuration(command) : DEFAULT_COMMAND_TIMEOUT_MS,
+    dialTimeoutMs: dial ? parseGoDuration(dial) : DEFAULT_DIAL_TIMEOUT_MS,
+    commandTimeoutMs: command ? parseGoDuration(command) : DEFAULT_COMMAND_TIMEOUT_MS,
   };
   const tls = resolveTls(flags, env, endpoints);
   const auth = resolveAuth(flags, env);

@@ -1,6 +1,6 @@
 import { StoreError } from '../core/errors.js';
 import type { Compare, KeyValue, Op, TxnResult } from './contract.js';
-import { compareKeys } from './keys.js';
+import { compareKeys } from './key-order.js';
 
 /**
  * etcd's rules for one key space, shared by the memory store and the file store so both keep the

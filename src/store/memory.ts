@@ -1,6 +1,6 @@
 import { StoreError } from '../core/errors.js';
 import type { Compare, KeyValue, Lease, MetadataStore, Op, RangeOptions, TxnResult } from './contract.js';
-import { sortKeys } from './keys.js';
+import { sortKeys } from './key-order.js';
 import {
   checkPinned,
   checkTtl,

@@ -9,7 +9,7 @@ import { FileStore } from '../../src/store/file/store.js';
 import { parseDocument } from '../../src/store/file/format.js';
 import { Snapshot } from '../../src/store/file/snapshot.js';
 import { toKeyValue, visibleAt } from '../../src/store/kv-engine.js';
-import { sortKeys } from '../../src/store/keys.js';
+import { sortKeys } from '../../src/store/key-order.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { pagesOf } from '../contract/suite.js';
 

@@ -1,5 +1,5 @@
 import { StoreError } from '../../core/errors.js';
-import { sortKeys } from '../keys.js';
+import { sortKeys } from '../key-order.js';
 import type { KvRecord, LeaseRecord } from '../kv-engine.js';
 
 /**

@@ -1,4 +1,4 @@
-import { compareKeys } from '../keys.js';
+import { compareKeys } from '../key-order.js';
 import type { KvRecord, LeaseRecord } from '../kv-engine.js';
 import {
   checkLease,

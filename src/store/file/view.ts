@@ -1,5 +1,5 @@
 import type { KeyValue, RangeOptions } from '../contract.js';
-import { compareKeys, sortKeys } from '../keys.js';
+import { compareKeys, sortKeys } from '../key-order.js';
 import {
   checkPinned,
   lowerBound,

@@ -72,3 +72,15 @@ export function fields(pairs: ReadonlyArray<readonly [string, string]>, style: S
 export function redraw(line: string): string {
   return `\r${line}\x1b[K`;
 }
+
+/** Bytes in decimal units (1 GB = 10^9 B), as sizes are shown everywhere. */
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
