@@ -3,7 +3,7 @@ import { getHasher } from './hash/index.js';
 import type { Hasher64 } from './hash/types.js';
 import { contentHash, labelHash, logHashPartition, metricHashPartition, traceHashPartition } from './keys.js';
 import { isRingMember, type NodeInfo, type Signal } from './model.js';
-import { boundedBucket } from './bounded.js';
+import { BoundedPlacement } from './bounded.js';
 import { formatPartitionId, parsePartitionId } from './partition-id.js';
 import { ConsistentHashRing } from './ring.js';
 import { TimeRangePartitioner, timeBucketString, type TimePartition } from './time.js';
@@ -32,6 +32,7 @@ export class PartitionLocator {
   readonly time: TimeRangePartitioner;
   readonly ring: ConsistentHashRing;
   private readonly buckets = new Map<string, (string[] | undefined)[]>();
+  private bounded: BoundedPlacement | undefined;
   private readonly traceBytes = new Uint8Array(16);
 
   constructor(
@@ -74,10 +75,10 @@ export class PartitionLocator {
     if (table) return table;
     const { hash_partitions: parts, replication_factor: rf, zone_aware: zoneAware } = this.config;
     if (this.config.placement === 'bounded') {
-      const starts = new Uint32Array(parts);
-      for (let h = 0; h < parts; h++) starts[h] = this.ring.startOf(formatPartitionId(signal, bucketId, h));
+      const partitionIds = Array.from({ length: parts }, (_, h) => formatPartitionId(signal, bucketId, h));
       const ids = this.ring.nodeIds;
-      table = boundedBucket(this.ring, starts, rf, zoneAware).map((set) => set.map((o) => ids[o]!));
+      this.bounded ??= new BoundedPlacement(this.ring, parts, rf, zoneAware);
+      table = this.bounded.bucket(partitionIds).map((set) => set.map((o) => ids[o]!));
     } else table = new Array<string[] | undefined>(parts);
     // A long-lived library user walks through time: keep the newest buckets only.
     if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);

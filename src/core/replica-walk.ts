@@ -19,6 +19,8 @@ export interface WalkOptions {
   zoneAware: boolean;
   /** 1 for a node that takes no more placements (bounded placement). */
   full?: Uint8Array;
+  /** Receives the point at which each node was taken, in step with `set`. */
+  at?: number[];
 }
 
 /** Appends to `set` (node indexes) until it holds `want` or no node can be added; returns `set`. */
@@ -27,12 +29,12 @@ export function walkReplicas(
   start: number,
   want: number,
   set: number[],
-  { zoneAware, full }: WalkOptions,
+  { zoneAware, full, at }: WalkOptions,
 ): number[] {
   const n = ring.pointCount;
   if (n === 0 || set.length >= want) return set;
   const zc = zoneAware ? zoneCounts(ring, set) : undefined;
-  let level = zc ? zoneLevel(ring, set, zc) : 0;
+  let level = zc ? zoneLevel(ring, zc) : 0;
   // Without zones one lap sees every node; with zones a lap may pass a node whose zone becomes
   // acceptable later, so allow a lap per replica.
   const limit = zc ? n * (want + 1) : n;
@@ -45,9 +47,13 @@ export function walkReplicas(
       if (zc[z] !== level) continue;
       zc[z]!++;
       set.push(o);
-      level = zoneLevel(ring, set, zc);
+      at?.push(i);
+      level = zoneLevel(ring, zc);
       if (level === Infinity) break;
-    } else set.push(o);
+    } else {
+      set.push(o);
+      at?.push(i);
+    }
   }
   return set;
 }
@@ -60,10 +66,11 @@ export function zoneCounts(ring: WalkableRing, set: readonly number[]): Int32Arr
 }
 
 /**
- * The fewest replicas any zone holds among the zones that still have a node outside `set`: a node
- * is acceptable when its zone holds exactly that many. Infinity: no node left.
+ * The fewest replicas any zone holds (`zc`: a set's replicas per zone) among the zones that still
+ * have a node outside the set: a node is acceptable when its zone holds exactly that many.
+ * Infinity: no node left.
  */
-export function zoneLevel(ring: WalkableRing, set: readonly number[], zc: Int32Array): number {
+export function zoneLevel(ring: WalkableRing, zc: Int32Array): number {
   let best = Infinity;
   for (let z = 0; z < zc.length; z++) if (zc[z]! < ring.zoneSizes[z]! && zc[z]! < best) best = zc[z]!;
   return best;

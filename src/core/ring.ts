@@ -181,6 +181,25 @@ export class ConsistentHashRing {
     return i === this.hi.length ? 0 : i;
   }
 
+  /**
+   * Clockwise distance from a key's hash to point `i`, as a fraction of the ring (a double: exact
+   * enough to order placements by how far their walk went).
+   */
+  distance(keyHi: number, keyLo: number, i: number): number {
+    const d = (this.hi[i]! - keyHi) * TWO32 + (this.lo[i]! - keyLo);
+    return (d < 0 ? d + 2 ** 64 : d) / 2 ** 64;
+  }
+
+  /** The hash of the key `startOf` was last given, high 32 bits. */
+  get lastKeyHi(): number {
+    return this.scratch[0]!;
+  }
+
+  /** … and its low 32 bits. */
+  get lastKeyLo(): number {
+    return this.scratch[1]!;
+  }
+
   /** Owner (index into `nodeIds`) of point `i`. */
   ownerAt(i: number): number {
     return this.owner[i]!;

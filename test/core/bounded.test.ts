@@ -100,9 +100,12 @@ describe('placement bounded', () => {
     );
   });
 
-  it('a join or leave moves a placement only where the ring moves it or a node shed it before or after', () => {
-    // Natural placements (the ring's) are kept up to capacity and only shed ones move elsewhere,
-    // so per partition: moved ≤ |ring after \ ring before| + shed before + shed after.
+  it('a join or leave moves little beyond the ideal, plus what changed capacities force', () => {
+    // A join must move the newcomer's fair share (the ideal) and a leave the leaver's; the
+    // placements nearest the newcomer's (or leaver's) points push chains of full nodes along,
+    // about as much again (bench/placement.js: ≤ 2× the ideal up to 100 nodes); and where the
+    // change moves every node's capacity (ceil/floor of a new average), each unit of capacity
+    // gained or lost re-settles about one placement. 3× and 1.5× leave room for small clusters.
     fc.assert(
       fc.property(
         fc.integer({ min: 2, max: 40 }),
@@ -116,21 +119,32 @@ describe('placement bounded', () => {
           );
           const changed = join ? [...nodes, node(n, 1, 'z1')] : nodes.slice(1);
           const c = config({ replication_factor: rf, virtual_nodes: 50, zone_aware: zoneAware });
-          const ringC = { ...c, placement: 'ring' as const };
-          const before = new PartitionLocator(c, nodes).bucketReplicas('traces', bucket);
-          const after = new PartitionLocator(c, changed).bucketReplicas('traces', bucket);
-          const natBefore = new PartitionLocator(ringC, nodes).bucketReplicas('traces', bucket);
-          const natAfter = new PartitionLocator(ringC, changed).bucketReplicas('traces', bucket);
-          const minus = (a: readonly string[], b: readonly string[]) =>
-            a.filter((x) => !b.includes(x)).length;
-          for (let h = 0; h < before.length; h++) {
-            const moved = minus(after[h]!, before[h]!);
-            const bound =
-              minus(natAfter[h]!, natBefore[h]!) +
-              minus(natBefore[h]!, before[h]!) +
-              minus(natAfter[h]!, after[h]!);
-            expect(moved).toBeLessThanOrEqual(bound);
+          const a = new PartitionLocator(c, nodes);
+          const b = new PartitionLocator(c, changed);
+          let moved = 0;
+          let total = 0;
+          for (let k = 0; k < 4; k++) {
+            const before = a.bucketReplicas('traces', bucket + k);
+            const after = b.bucketReplicas('traces', bucket + k);
+            for (let h = 0; h < before.length; h++) {
+              total += before[h]!.length;
+              moved += after[h]!.filter((x) => !before[h]!.includes(x)).length;
+            }
           }
+          const weight = (list: NodeInfo[]) => list.reduce((s, x) => s + x.weight, 0);
+          const ideal = join ? 1 / weight(changed) : nodes[0]!.weight / weight(nodes);
+          const capsOf = (list: NodeInfo[]) => {
+            const caps = capacities(
+              list.map((x) => x.weight),
+              256 * Math.min(rf, list.length),
+              256,
+            );
+            return new Map(list.map((x, i) => [x.node_id, caps[i]!]));
+          };
+          const [ca, cb] = [capsOf(nodes), capsOf(changed)];
+          let shift = 0;
+          for (const [id, cap] of cb) if (ca.has(id)) shift += Math.abs(cap - ca.get(id)!);
+          expect(moved / total).toBeLessThanOrEqual(3 * ideal + (1.5 * 4 * shift) / total);
         },
       ),
       { numRuns: 40 },
