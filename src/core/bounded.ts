@@ -1,4 +1,4 @@
-import { sweep } from './bounded-sweep.js';
+import { sweep, type BucketKeys } from './bounded-sweep.js';
 import { walkReplicas, zoneCounts, zoneLevel } from './replica-walk.js';
 import type { ConsistentHashRing } from './ring.js';
 
@@ -81,16 +81,26 @@ export class BoundedPlacement {
    * given in partition order.
    */
   bucket(partitionIds: readonly string[]): number[][] {
-    const { ring, cap, want, zoneAware } = this;
+    const { ring } = this;
     const parts = partitionIds.length;
-    const starts = new Uint32Array(parts);
-    const keyHi = new Uint32Array(parts);
-    const keyLo = new Uint32Array(parts);
+    const keys: BucketKeys = {
+      starts: new Uint32Array(parts),
+      keyHi: new Uint32Array(parts),
+      keyLo: new Uint32Array(parts),
+    };
     for (let h = 0; h < parts; h++) {
-      starts[h] = ring.startOf(partitionIds[h]!);
-      keyHi[h] = ring.lastKeyHi;
-      keyLo[h] = ring.lastKeyLo;
+      keys.starts[h] = ring.startOf(partitionIds[h]!);
+      keys.keyHi[h] = ring.lastKeyHi;
+      keys.keyLo[h] = ring.lastKeyLo;
     }
+    return this.bucketOfKeys(keys);
+  }
+
+  /** `bucket` from the partitions' key hashes and start points (a caller that hashed the ids itself). */
+  bucketOfKeys(keys: BucketKeys): number[][] {
+    const { ring, cap, want, zoneAware } = this;
+    const { starts } = keys;
+    const parts = starts.length;
     const load = new Int32Array(ring.nodeIds.length);
     const full = new Uint8Array(ring.nodeIds.length);
     for (let o = 0; o < full.length; o++) if (cap[o]! <= 0) full[o] = 1;
@@ -99,7 +109,7 @@ export class BoundedPlacement {
       if (++load[o]! >= cap[o]!) full[o] = 1;
     };
 
-    const sets = sweep(ring, { starts, keyHi, keyLo }, want, zoneAware, full, take);
+    const sets = sweep(ring, keys, want, zoneAware, full, take);
     let failedRepairs = 0;
     for (let h = 0; h < parts; h++) {
       const set = sets[h]!;

@@ -73,17 +73,22 @@ export class PartitionLocator {
     const key = `${signal}:${bucketId}`;
     let table = this.buckets.get(key);
     if (table) return table;
-    const { hash_partitions: parts, replication_factor: rf, zone_aware: zoneAware } = this.config;
+    const parts = this.config.hash_partitions;
     if (this.config.placement === 'bounded') {
       const partitionIds = Array.from({ length: parts }, (_, h) => formatPartitionId(signal, bucketId, h));
       const ids = this.ring.nodeIds;
-      this.bounded ??= new BoundedPlacement(this.ring, parts, rf, zoneAware);
-      table = this.bounded.bucket(partitionIds).map((set) => set.map((o) => ids[o]!));
+      table = this.boundedPlacement.bucket(partitionIds).map((set) => set.map((o) => ids[o]!));
     } else table = new Array<string[] | undefined>(parts);
     // A long-lived library user walks through time: keep the newest buckets only.
     if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
     this.buckets.set(key, table);
     return table;
+  }
+
+  /** `placement: bounded` for this cluster (capacities worked out once), for per-bucket callers. */
+  get boundedPlacement(): BoundedPlacement {
+    const { hash_partitions: parts, replication_factor: rf, zone_aware: zoneAware } = this.config;
+    return (this.bounded ??= new BoundedPlacement(this.ring, parts, rf, zoneAware));
   }
 
   private walk(signal: Signal, bucketId: number, hashPartition: number): string[] {
