@@ -154,6 +154,9 @@ function repair(
   const zc = zoneAware ? zoneCounts(ring, set) : undefined;
   const level = zc ? zoneLevel(ring, zc) : 0;
   const tried = new Uint8Array(ring.nodeIds.length);
+  const open: number[] = [];
+  for (let o = 0; o < full.length; o++) if (!full[o]) open.push(o);
+  if (open.length === 0) return false;
   let tries = 0;
   for (let step = 0, i = starts[h]!; step < ring.pointCount; step++, i++) {
     if (i >= ring.pointCount) i = 0;
@@ -164,8 +167,10 @@ function repair(
       const other = sets[q]!;
       const at = other.indexOf(y);
       if (q === h || at < 0) continue;
-      if (++tries > REPAIR_TRIES) return false;
       const rest = other.filter((o) => o !== y);
+      // Only a partition lacking some node with room can give `y` up; checking costs no walk.
+      if (open.every((o) => rest.includes(o))) continue;
+      if (++tries > REPAIR_TRIES) return false;
       // The zone rule is judged on `rest`, so `x` may come from another zone only if `q` still
       // spans as many zones.
       const x = walkReplicas(ring, starts[q]!, rest.length + 1, [...rest], { zoneAware, full })[rest.length];
