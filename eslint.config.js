@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/golden/target/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'test/golden/target/', 'src/store/etcd/gen/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,8 +8,8 @@ import { DEFAULT_CONFIG } from '../dist/core/config.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdStore } from '../dist/store/etcd.js';
-import { resolveEtcdOptions } from '../dist/store/etcd-options.js';
+import { EtcdStore } from '../dist/store/etcd/store.js';
+import { resolveEtcdOptions } from '../dist/store/etcd/options.js';
 import { FileStore } from '../dist/store/file/store.js';
 
 const PARTITIONS = Number(process.argv[2] ?? 184_320);

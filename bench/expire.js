@@ -9,8 +9,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startEtcd } from './etcd-server.js';
 import { BIN, fmt, median, seedPartitionPut } from './lib.js';
-import { EtcdStore } from '../dist/store/etcd.js';
-import { resolveEtcdOptions } from '../dist/store/etcd-options.js';
+import { EtcdStore } from '../dist/store/etcd/store.js';
+import { resolveEtcdOptions } from '../dist/store/etcd/options.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -7,7 +7,7 @@ import { oneLine } from '../core/errors.js';
 
 /**
  * What a command gets from the CLI: its store (opened lazily, so commands that need none never
- * load etcd3), where to write, the clock, and the terminal facts that rendering depends on.
+ * load the etcd client), where to write, the clock, and the terminal facts that rendering depends on.
  */
 export interface Context {
   openStore(): Promise<MetadataStore>;

@@ -30,6 +30,18 @@ export class StoreError extends OtlpctlError {
   override readonly exitCode = ExitCode.Error;
 }
 
+/**
+ * The store could not be reached, or did not answer, within its timeouts: a long-running command
+ * stops its work (nothing more will get through) rather than trying item after item.
+ */
+export class StoreUnavailableError extends StoreError {}
+
+/**
+ * A write was sent and no answer came: it may or may not have been applied. The caller reads back
+ * (now, or on `resume`) to settle it; it never sends the write again blindly.
+ */
+export class OutcomeUnknownError extends StoreUnavailableError {}
+
 /** A compare-and-swap lost, a plan is stale, a required thing is missing. */
 export class PreconditionError extends OtlpctlError {
   override readonly exitCode = ExitCode.Precondition;

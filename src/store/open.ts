@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { MetadataStore } from './contract.js';
-import type { EtcdFlags } from './etcd-options.js';
+import type { EtcdFlags } from './etcd/options.js';
 
 /** Store flags and environment as etcdctl users expect them (PRODUCT.md §3.1). */
 export interface StoreFlags extends EtcdFlags {
@@ -11,8 +11,8 @@ type Env = Record<string, string | undefined>;
 
 /**
  * The file store or etcd, from flags first and then the environment (`createsFile`: the command
- * makes a new store, `init` or `demo`). etcd3 (and gRPC behind it)
- * is imported only here and only when etcd is configured: commands on the file store start fast.
+ * makes a new store, `init` or `demo`). The etcd client (and the protobuf runtime behind it) is
+ * loaded only here and only when etcd is configured.
  */
 export async function openStore(
   flags: StoreFlags,
@@ -32,8 +32,8 @@ export async function openStore(
   const endpoints = flags.endpoints ?? env.OTLPCTL_ENDPOINTS ?? env.ETCDCTL_ENDPOINTS;
   if (endpoints !== undefined && endpoints !== '') {
     const [{ EtcdStore }, { resolveEtcdOptions }] = await Promise.all([
-      import('./etcd.js'),
-      import('./etcd-options.js'),
+      import('./etcd/store.js'),
+      import('./etcd/options.js'),
     ]);
     return EtcdStore.connect(resolveEtcdOptions(flags, env));
   }

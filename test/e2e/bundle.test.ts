@@ -36,7 +36,7 @@ describe('the CLI bundle', () => {
     }
   });
 
-  it('writes to etcd through etcd3, which it loads from node_modules on the first write', async () => {
+  it('writes to etcd through the bundled client and protobuf runtime', async () => {
     // An import() left in the bundle fails here only once the code cache is used.
     const prefix = uniquePrefix().replace(/\/$/, '');
     const args = ['--endpoints', sharedEtcdEndpoint(), '--prefix', prefix];

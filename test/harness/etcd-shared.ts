@@ -1,8 +1,8 @@
 /** The run's shared etcd (started by etcd-global.ts) and a fresh key prefix per test. */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { EtcdStore } from '../../src/store/etcd.js';
-import { resolveEtcdOptions, type EtcdFlags } from '../../src/store/etcd-options.js';
+import { EtcdStore } from '../../src/store/etcd/store.js';
+import { resolveEtcdOptions, type EtcdFlags } from '../../src/store/etcd/options.js';
 
 export function sharedEtcdEndpoint(): string {
   const endpoint = inject('etcdEndpoint');

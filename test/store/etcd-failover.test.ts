@@ -3,8 +3,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
 import type { Op } from '../../src/store/contract.js';
-import { EtcdStore } from '../../src/store/etcd.js';
-import { resolveEtcdOptions } from '../../src/store/etcd-options.js';
+import { EtcdStore } from '../../src/store/etcd/store.js';
+import { resolveEtcdOptions } from '../../src/store/etcd/options.js';
 import { startEtcd, type EtcdCluster, type EtcdMember } from '../harness/etcd.js';
 
 const put = (key: string, value: string, lease?: string): Op => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import { resolveEtcdOptions, type EtcdFlags, type EtcdOptions } from '../../src/store/etcd-options.js';
+import { resolveEtcdOptions, type EtcdFlags, type EtcdOptions } from '../../src/store/etcd/options.js';
 
 const defaults = { dialTimeoutMs: 2_000, commandTimeoutMs: 5_000 };
 const resolve = (flags: EtcdFlags, env: Record<string, string> = {}): EtcdOptions =>

@@ -6,20 +6,22 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KeyValue, Op } from '../../src/store/contract.js';
-import type { EtcdStore } from '../../src/store/etcd.js';
-import { GrpcChannel } from '../../src/store/etcd-grpc.js';
-import { TUNING } from '../../src/store/etcd-range.js';
+import type { EtcdStore } from '../../src/store/etcd/store.js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { GrpcChannel } from '../../src/store/etcd/channel.js';
+import { RangeRequestSchema } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+import { TUNING } from '../../src/store/etcd/range.js';
 import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
 
 const KEYS = 3000;
 
-/** Range requests sent from now on, in order: whether each only counted (field 9, last encoded). */
+/** Range requests sent from now on, in order: whether each only counted. */
 function spyRanges(): () => ('count' | 'read')[] {
   const unary = vi.spyOn(GrpcChannel.prototype, 'unary');
   return () =>
     unary.mock.calls
       .filter(([method]) => method === '/etcdserverpb.KV/Range')
-      .map(([, m]) => (m.subarray(-2).equals(Buffer.from([0x48, 1])) ? 'count' : 'read'));
+      .map(([, m]) => (fromBinary(RangeRequestSchema, m).countOnly ? 'count' : 'read'));
 }
 
 describe('a split etcd listing', () => {

@@ -5,9 +5,11 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KeyValue, Op } from '../../src/store/contract.js';
-import type { EtcdStore } from '../../src/store/etcd.js';
-import { GrpcChannel } from '../../src/store/etcd-grpc.js';
-import { TUNING } from '../../src/store/etcd-range.js';
+import type { EtcdStore } from '../../src/store/etcd/store.js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { GrpcChannel } from '../../src/store/etcd/channel.js';
+import { RangeRequestSchema } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+import { TUNING } from '../../src/store/etcd/range.js';
 import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
 
 const put = (key: string, value: string): Op => ({ type: 'put', key, value });
@@ -39,8 +41,7 @@ function spyRanges(): () => { countOnly: boolean; message: Buffer }[] {
   return () =>
     unary.mock.calls
       .filter(([method]) => method === '/etcdserverpb.KV/Range')
-      // count_only is field 9, a varint: tag 0x48, value 1 (the last field the store encodes).
-      .map(([, message]) => ({ countOnly: message.subarray(-2).equals(Buffer.from([0x48, 1])), message }));
+      .map(([, m]) => ({ countOnly: fromBinary(RangeRequestSchema, m).countOnly, message: Buffer.from(m) }));
 }
 
 /** Keys shaped like real ones and not: decimal ids, hex, prefixes of others, multi-byte UTF-8. */

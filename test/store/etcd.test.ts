@@ -6,49 +6,35 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StoreError } from '../../src/core/errors.js';
 import type { KeyValue, Op } from '../../src/store/contract.js';
-import { EtcdStore } from '../../src/store/etcd.js';
-import { GrpcChannel } from '../../src/store/etcd-grpc.js';
-import { TUNING } from '../../src/store/etcd-range.js';
-import { resolveEtcdOptions } from '../../src/store/etcd-options.js';
+import { EtcdStore } from '../../src/store/etcd/store.js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { GrpcChannel } from '../../src/store/etcd/channel.js';
+import { RangeRequestSchema } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+import { TUNING } from '../../src/store/etcd/range.js';
+import { resolveEtcdOptions } from '../../src/store/etcd/options.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
 import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
 import { pagesOf } from '../contract/suite.js';
 
 const put = (key: string, value: string): Op => ({ type: 'put', key, value });
 
-/** A RangeRequest as the store sent it (protobuf fields 1–4 and 9), decoded from the wire. */
-function rangeRequest(m: Buffer): {
+/** A RangeRequest as the store sent it, decoded by the generated schema. */
+function rangeRequest(m: Uint8Array): {
   key: string;
   end: string;
   limit: number;
   revision: number;
   countOnly: boolean;
 } {
-  const req = { key: '', end: '', limit: 0, revision: 0, countOnly: false };
-  let i = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let scale = 1; ; scale *= 128) {
-      const b = m[i++] as number;
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) return value;
-    }
+  const r = fromBinary(RangeRequestSchema, m);
+  const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+  return {
+    key: latin1(r.key),
+    end: latin1(r.rangeEnd),
+    limit: Number(r.limit),
+    revision: Number(r.revision),
+    countOnly: r.countOnly,
   };
-  while (i < m.length) {
-    const tag = varint();
-    if ((tag & 7) === 2) {
-      const length = varint();
-      const bytes = m.toString('latin1', i, (i += length));
-      if (tag >> 3 === 1) req.key = bytes;
-      if (tag >> 3 === 2) req.end = bytes;
-    } else {
-      const value = varint();
-      if (tag >> 3 === 3) req.limit = value;
-      if (tag >> 3 === 4) req.revision = value;
-      if (tag >> 3 === 9) req.countOnly = value === 1;
-    }
-  }
-  return req;
 }
 
 /** Every Range request sent from now on, as the store's read channel sent it. */

@@ -1,8 +1,6 @@
 /**
- * How the etcd store's failures read and which of them another attempt may cure. Failures come
- * from two clients (node:http2 for reads, etcd3/grpc-js for writes and leases), so everything
- * here goes by message text and gRPC status codes, never by etcd3's error classes: a read-only
- * command must not load etcd3 just to explain an error.
+ * How the etcd client's failures read and which of them another attempt may cure, by gRPC status
+ * code and etcd's message text. Neither the password nor the token is ever part of a message.
  */
 
 /** gRPC status codes used here (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
@@ -59,29 +57,24 @@ export function describeCause(err: unknown): string {
 export const isTlsFailure = (cause: string): boolean =>
   /certificate|TLS|SSL|wrong version number/i.test(cause);
 
-/** The request never left this process, so even a write can go to another endpoint. */
-export const neverSent = (err: unknown): boolean =>
-  (err instanceof GrpcError && !err.sent) ||
-  (err instanceof Error &&
-    ('isBrokenCircuitError' in err ||
-      /No connection established|Failed to connect|Waiting for LB pick/.test(err.message)));
+/** The request never left this process (no connection), so even a write can go to another endpoint. */
+export const neverSent = (err: unknown): boolean => err instanceof GrpcError && !err.sent;
 
-/** gRPC codes etcd3 treats as recoverable (Cancelled, Unknown, DeadlineExceeded, Aborted, Internal, Unavailable). */
+/** Codes another attempt may cure: Cancelled, Unknown, DeadlineExceeded, Aborted, Internal, Unavailable. */
 const RECOVERABLE = new Set([1, 2, 4, 10, 13, 14]);
 
 /**
  * Failures another try (or endpoint) may not have: timeouts, transport failures, an unavailable
- * or leaderless member. An oversized response is not one; `etcd3Recoverable` judges etcd3's errors.
+ * or leaderless member. An oversized response is not one.
  */
-export function isTransient(err: unknown, etcd3Recoverable: (e: Error) => boolean): boolean {
+export function isTransient(err: unknown): boolean {
   if (err instanceof AttemptTimeout) return true;
   if (err instanceof GrpcError) return err.code === undefined || RECOVERABLE.has(err.code);
-  return err instanceof Error && etcd3Recoverable(err);
+  return false;
 }
 
 export const isTooBig = (err: unknown): boolean =>
-  (err instanceof GrpcError && err.code === Status.ResourceExhausted) ||
-  /larger than max/.test(String((err as Error | undefined)?.message));
+  err instanceof GrpcError && err.code === Status.ResourceExhausted;
 
 export const isInvalidToken = (err: unknown): boolean =>
   err instanceof GrpcError && /invalid auth token/.test(err.message);

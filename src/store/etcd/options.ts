@@ -2,7 +2,7 @@
  * etcd connection settings from flags and environment, resolved the way etcdctl does it.
  * Pure and cheap; `open.ts` calls it once it has seen endpoints configured.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 /** Raw values as commander hands them over (all strings, absent when not given). */
 export interface EtcdFlags {

@@ -1,11 +1,11 @@
 /**
- * The hand-written RangeResponse decoder (src/store/etcd-wire.ts) against messages encoded here
- * field by field as protobuf does: multi-byte varints, int64 leases beyond 2^53, UTF-8 keys and
+ * The Range reply (src/store/etcd/reply.ts, over the generated decoder) against messages encoded
+ * here field by field as protobuf does, independently of the generated code: multi-byte varints, int64 leases beyond 2^53, UTF-8 keys and
  * values, fields it does not know, slices decoded on demand, and messages cut short.
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { KeyValue } from '../../src/store/contract.js';
-import { decodeRange } from '../../src/store/etcd-wire.js';
+import { decodeRange } from '../../src/store/etcd/reply.js';
 
 function varint(value: number | bigint): number[] {
   let v = BigInt.asUintN(64, BigInt(value));
@@ -116,7 +116,7 @@ describe('decodeRange', () => {
     ['cut inside a varint', (b: Buffer) => Buffer.concat([b, Buffer.from([0x20, 0x80])])],
   ])('rejects a message %s', (_, cut) => {
     const buf = cut(rangeResponse(KVS, { revision: 1, more: false, count: 4 }));
-    expect(() => decodeRange(buf).kvs()).toThrow('malformed response from etcd');
+    expect(() => decodeRange(buf).kvs()).toThrow(/^malformed response from etcd: /);
   });
 
   it.each([
@@ -127,6 +127,6 @@ describe('decodeRange', () => {
     // (the next key value's) must not complete it.
     const inner = Buffer.concat([bytes(1, Buffer.from('k')), Buffer.from(tail)]);
     const buf = Buffer.concat([bytes(2, inner), bytes(2, keyValue(KVS[0]!))]);
-    expect(() => decodeRange(buf).kvs()).toThrow('malformed response from etcd');
+    expect(() => decodeRange(buf).kvs()).toThrow(/^malformed response from etcd: /);
   });
 });

@@ -7,10 +7,11 @@
  * at a time. The caller gets pages of the size it asked for, in key order, all at the first
  * request's revision: exactly what plain paging gives, sooner.
  */
-import type { KeyValue } from './contract.js';
-import { UsageError } from '../core/errors.js';
-import { after, prefixEnd, type RangeReply, type RangeRequest } from './etcd-wire.js';
-import type { Chunk } from './etcd-split.js';
+import type { KeyValue } from '../contract.js';
+import { UsageError } from '../../core/errors.js';
+import { after, prefixEnd } from './bytes.js';
+import type { RangeReply, RangeRequest } from './reply.js';
+import type { Chunk } from './split.js';
 
 export interface RangeIo {
   /** One Range request, with the store's timeouts and retries. */
@@ -79,7 +80,7 @@ export async function* listPages(
         return (await io.range({ key: from, rangeEnd: to, revision, countOnly: true })).count;
       };
       // Loaded only for listings this large: a short command does not pay for the module.
-      const { planChunks } = await import('./etcd-split.js');
+      const { planChunks } = await import('./split.js');
       const prefixLength = Buffer.byteLength(prefix);
       // If planning fails, the listing just reads on one request after the other.
       planning = planChunks(count, {

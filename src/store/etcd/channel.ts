@@ -1,13 +1,16 @@
 /**
- * Unary gRPC calls to etcd over node:http2, for the read path. etcd3 would bring grpc-js and a
- * protobuf schema parsed at load time (~200 ms of a ~120 ms budget for `locate`); a unary call is
- * one HTTP/2 request with a 5-byte length prefix and a status in the trailers, which node:http2
- * does natively. Keeps one session per endpoint and moves to the next endpoint when one fails.
+ * gRPC to etcd over node:http2: unary calls and bidirectional streams, carrying messages already
+ * encoded (client.ts encodes them with the generated types in gen/). grpc-js (and etcd3 on top of
+ * it) would cost ~200 ms of a ~120 ms start-up budget for `locate`; a gRPC call is one HTTP/2
+ * stream of length-prefixed messages with a status in the trailers, which node:http2 does
+ * natively. Keeps one session per endpoint and moves to the next endpoint when one fails; a
+ * session that let a deadline pass without a frame is dropped, so the next call dials afresh
+ * rather than queueing behind a frozen member.
  */
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { GrpcError, Status } from './etcd-errors.js';
+import { GrpcError, Status } from './errors.js';
 
 export interface TlsMaterial {
   ca?: Buffer;
@@ -21,6 +24,19 @@ interface Session {
   connected: boolean;
   /** Why the session failed, for the streams it takes down with it. */
   error: Error | undefined;
+  /** When a frame last arrived on it (ms): a deadline passed in silence means the peer is gone. */
+  heard: number;
+}
+
+export interface StreamHandlers {
+  message(message: Buffer): void;
+  end(err: GrpcError | undefined): void;
+}
+
+export interface Duplex {
+  send(message: Uint8Array): void;
+  /** Ends the stream from our side; `end` is not called after this. */
+  cancel(): void;
 }
 
 interface Endpoint {
@@ -62,7 +78,7 @@ export class GrpcChannel {
    * GrpcError at `deadline` (epoch ms) at the latest; a transport failure or an unavailable
    * member moves the preference to the next endpoint, so the caller's retry goes elsewhere.
    */
-  async unary(method: string, message: Buffer, deadline: number, token?: string): Promise<Buffer> {
+  async unary(method: string, message: Uint8Array, deadline: number, token?: string): Promise<Buffer> {
     if (this.closed) throw new GrpcError('client closed', undefined, false);
     const endpoint = this.pick();
     try {
@@ -71,11 +87,8 @@ export class GrpcChannel {
       return reply;
     } catch (err) {
       const code = (err as GrpcError).code;
-      if (code === undefined || code === Status.Unavailable || code === Status.DeadlineExceeded) {
-        endpoint.skipUntil = Date.now() + endpoint.backoff;
-        endpoint.backoff = Math.min(endpoint.backoff * 2, 30_000);
-        this.current = (this.endpoints.indexOf(endpoint) + 1) % this.endpoints.length;
-      }
+      if (code === undefined || code === Status.Unavailable || code === Status.DeadlineExceeded)
+        this.demote(endpoint);
       throw err;
     }
   }
@@ -96,6 +109,78 @@ export class GrpcChannel {
   close(): void {
     this.closed = true;
     for (const e of this.endpoints) e.session?.http2.destroy();
+  }
+
+  /**
+   * A bidirectional stream (Watch, LeaseKeepAlive) on the preferred endpoint. It has no deadline:
+   * its owner judges liveness by the replies it expects, and `cancel`s it. `end` is called once,
+   * with the failure (undefined when etcd closed the stream with an OK status).
+   */
+  stream(method: string, token: string | undefined, handlers: StreamHandlers): Duplex {
+    if (this.closed) throw new GrpcError('client closed', undefined, false);
+    const endpoint = this.pick();
+    const session = this.session(endpoint);
+    const stream = session.http2.request({
+      ':method': 'POST',
+      ':path': method,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...(token !== undefined && { token }),
+    });
+    let ended = false;
+    const end = (err: GrpcError | undefined): void => {
+      if (ended) return;
+      ended = true;
+      if (err && err.code === undefined) this.demote(endpoint);
+      handlers.end(err);
+    };
+    let status: http2.IncomingHttpHeaders = {};
+    let pending: Buffer = Buffer.alloc(0);
+    stream.on('response', (headers) => {
+      session.heard = Date.now();
+      status = headers;
+    });
+    stream.on('trailers', (trailers) => (status = trailers));
+    stream.on('data', (chunk: Buffer) => {
+      session.heard = Date.now();
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 5) {
+        const length = pending.readUInt32BE(1);
+        if (pending.length < 5 + length) break;
+        const message = pending.subarray(5, 5 + length);
+        pending = pending.subarray(5 + length);
+        if (!ended) handlers.message(message);
+      }
+    });
+    stream.on('error', (err) => end(transportError(session, err)));
+    stream.on('close', () => {
+      const code = Number(status['grpc-status'] ?? NaN);
+      if (Number.isNaN(code)) end(transportError(session, undefined));
+      else end(code === 0 ? undefined : new GrpcError(grpcMessage(status['grpc-message'], code), code));
+    });
+    return {
+      send: (message) => {
+        if (!ended && !stream.destroyed) stream.write(frame(message));
+      },
+      cancel: () => {
+        ended = true;
+        if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      },
+    };
+  }
+
+  /** Takes a failing endpoint out of the rotation for a while, so retries go to the others. */
+  private demote(endpoint: Endpoint): void {
+    endpoint.skipUntil = Date.now() + endpoint.backoff;
+    endpoint.backoff = Math.min(endpoint.backoff * 2, 30_000);
+    this.current = (this.endpoints.indexOf(endpoint) + 1) % this.endpoints.length;
+  }
+
+  /** Forgets a session whose peer went silent; its streams fail with it. */
+  private drop(e: Endpoint, session: Session): void {
+    if (e.session === session) e.session = undefined;
+    session.error ??= new Error('no answer');
+    session.http2.destroy();
   }
 
   private pick(): Endpoint {
@@ -129,11 +214,12 @@ export class GrpcChannel {
       http2: http2.connect(e.authority, options),
       connected: false,
       error: undefined,
+      heard: Date.now(),
     };
     e.session = session;
     session.http2.on('connect', () => {
       session.connected = true;
-      session.http2.setLocalWindowSize(WINDOW_BYTES);
+      if (!session.http2.destroyed) session.http2.setLocalWindowSize(WINDOW_BYTES);
     });
     session.http2.on('error', (err) => (session.error = err));
     // After a GOAWAY (a member shutting down) streams under way may finish; new ones need a new session.
@@ -148,7 +234,7 @@ export class GrpcChannel {
   private request(
     e: Endpoint,
     method: string,
-    message: Buffer,
+    message: Uint8Array,
     deadline: number,
     token: string | undefined,
   ): Promise<Buffer> {
@@ -177,7 +263,12 @@ export class GrpcChannel {
         if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
         reject(err);
       };
-      const timer = setTimeout(() => fail(new GrpcError('Deadline exceeded', Status.DeadlineExceeded)), ms);
+      const started = Date.now();
+      const timer = setTimeout(() => {
+        // Nothing at all from the peer since we asked: frozen or gone, so the next call dials anew.
+        if (session.heard < started) this.drop(e, session);
+        fail(new GrpcError('Deadline exceeded', Status.DeadlineExceeded, session.connected));
+      }, ms);
 
       let body: Buffer | undefined;
       let received = 0;
@@ -187,6 +278,7 @@ export class GrpcChannel {
       let status: http2.IncomingHttpHeaders = {};
       stream.on('response', (headers) => {
         responded = true;
+        session.heard = Date.now();
         status = headers;
         if (headers[':status'] !== 200)
           fail(
@@ -195,6 +287,7 @@ export class GrpcChannel {
       });
       stream.on('trailers', (trailers) => (status = trailers));
       stream.on('data', (chunk: Buffer) => {
+        session.heard = Date.now();
         if (body === undefined) {
           // The 5-byte prefix (compressed flag, length) may arrive split; the length comes first.
           if (header.length > 0 || chunk.length < 5) header = Buffer.concat([header, chunk]);
@@ -240,11 +333,12 @@ function roundUp(length: number): number {
   return Math.ceil(length / step) * step;
 }
 
-function frame(message: Buffer): Buffer {
+/** gRPC's length-prefixed message: a compressed flag (0) and the length, then the protobuf bytes. */
+function frame(message: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
   out[0] = 0;
   out.writeUInt32BE(message.length, 1);
-  message.copy(out, 5);
+  out.set(message, 5);
   return out;
 }
 

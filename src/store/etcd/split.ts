@@ -1,6 +1,6 @@
 /**
  * Splitting the rest of a large listing into sub-ranges of a few requests each, so that a
- * request's index walk (see etcd-range.ts) covers its sub-range instead of everything that remains.
+ * request's index walk (see range.ts) covers its sub-range instead of everything that remains.
  *
  * Only counts are asked for (count_only requests walk the index but read no values), at the
  * listing's revision. What remains after the first reply's last key `a` is a run of disjoint
@@ -12,7 +12,7 @@
  * bands of 16 values are the fallback. Each probe round walks at most what remains, and counts
  * only choose the cuts: the chunks tile the whole rest whatever they say.
  */
-import { after, prefixEnd, withByte } from './etcd-wire.js';
+import { after, prefixEnd, withByte } from './bytes.js';
 
 /** Keys in [from, end) at the listing's revision. */
 export type Count = (from: Buffer, end: Buffer) => Promise<number>;

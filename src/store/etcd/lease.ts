@@ -1,0 +1,92 @@
+/**
+ * A granted lease, kept alive over one LeaseKeepAlive stream: a keep-alive every third of the TTL,
+ * the stream opened again (after a pause) when it fails. Nothing here waits on anything: when etcd
+ * is gone the keep-alives simply stop arriving and the lease expires by its TTL, which is what
+ * "abandon" means for a lock whose holder can no longer reach etcd.
+ */
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { Lease } from '../contract.js';
+import type { Duplex } from './channel.js';
+import type { EtcdClient } from './client.js';
+import {
+  Lease as LeaseService,
+  LeaseKeepAliveRequestSchema,
+  LeaseKeepAliveResponseSchema,
+} from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+
+const REOPEN_MS = 500;
+
+export class KeptLease implements Lease {
+  /** Set once etcd answered a keep-alive with TTL 0: the lease is gone. */
+  expired = false;
+  private stream: Duplex | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly request: Uint8Array;
+
+  constructor(
+    private readonly client: EtcdClient,
+    readonly id: string,
+    readonly ttlSeconds: number,
+    private readonly onStop: () => void,
+  ) {
+    this.request = toBinary(
+      LeaseKeepAliveRequestSchema,
+      create(LeaseKeepAliveRequestSchema, { ID: BigInt(id) }),
+    );
+    this.schedule(Math.max(250, (ttlSeconds * 1000) / 3));
+  }
+
+  /** Stops keeping it alive and revokes it, deleting every key attached to it. */
+  async revoke(): Promise<void> {
+    this.abandon();
+    // Revoking twice is harmless (the second finds no lease), so it counts as a read for retries.
+    await this.client
+      .call(`revoke lease ${this.id}`, 'read', (d) =>
+        this.client.unary(LeaseService.method.leaseRevoke, { ID: BigInt(this.id) }, d),
+      )
+      .catch((err: unknown) => {
+        if (!/requested lease not found/.test(String((err as Error).message))) throw err;
+      });
+  }
+
+  /** Stops the keep-alives without a word to etcd: the lease lapses by its TTL. */
+  abandon(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.stream?.cancel();
+    this.stream = undefined;
+    this.onStop();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.beat(), ms);
+    // A forgotten lease must not keep the process alive; the CLI closes the store at the end.
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    const interval = Math.max(250, (this.ttlSeconds * 1000) / 3);
+    try {
+      this.stream ??= await this.client.stream(LeaseService.method.leaseKeepAlive, {
+        message: (m) => {
+          if (fromBinary(LeaseKeepAliveResponseSchema, m).TTL <= 0n) {
+            this.expired = true;
+            this.abandon();
+          }
+        },
+        end: () => {
+          this.stream = undefined;
+        },
+      });
+      if (this.stopped) this.stream.cancel();
+      else this.stream.send(this.request);
+      this.schedule(interval);
+    } catch {
+      this.stream = undefined;
+      this.schedule(Math.min(REOPEN_MS, interval));
+    }
+  }
+}
