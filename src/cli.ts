@@ -30,7 +30,18 @@ export interface Io {
   stdoutFd?: number;
   env: Record<string, string | undefined>;
   clock: () => number;
+  /** The first Ctrl-C / SIGTERM (main() makes it from the process's signals; tests their own). */
+  interrupt?: AbortSignal;
 }
+
+/**
+ * Commands that stop gracefully on the first signal (ctx.interrupt): they finish the steps in
+ * flight, journal, release the lock and print their summary. Any other command ends at once.
+ */
+const GRACEFUL = new Set(['rebalance apply', 'rebalance resume', 'rebalance cancel', 'expire', 'failover']);
+
+/** The command running now, as its words (`rebalance apply`), for the signal handler in main(). */
+let running: string | undefined;
 
 interface GlobalOptions extends StoreFlags {
   output?: Format;
@@ -50,6 +61,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
   const program = buildProgram(io, async (cmd, action) => {
     const g = cmd.optsWithGlobals<GlobalOptions>();
     debug = g.debug ?? false;
+    running = commandPath(cmd);
     const interactive = io.stdout.isTTY === true;
     const ctx: Context = {
       openStore: async () =>
@@ -70,6 +82,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
       },
       stdinFd: io.stdinFd,
       stdoutFd: io.stdoutFd,
+      interrupt: io.interrupt ?? new AbortController().signal,
     };
     code = await action(ctx);
   });
@@ -81,6 +94,36 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
     await store?.close().catch(() => undefined);
   }
   return code;
+}
+
+function commandPath(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
+
+/**
+ * The one owner of SIGINT and SIGTERM. The first aborts `interrupt` for a GRACEFUL command (which
+ * then ends on its own within its deadlines) and ends any other at once; the second always ends
+ * the process at once, with 130: what a long-running command left is in its journal or its
+ * lock's lease, which lapses by itself.
+ */
+function ownSignals(stderr: Writable): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted || running === undefined || !GRACEFUL.has(running)) {
+      if (controller.signal.aborted)
+        stderr.write('\notlpctl: interrupted again: stopping at once; steps in flight may be left for resume\n');
+      process.exit(ExitCode.Interrupted);
+    }
+    stderr.write(
+      '\notlpctl: interrupted: starting nothing new, finishing the steps in flight (Ctrl-C again to stop at once)\n',
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
 }
 
 function report(err: unknown, io: Io, debug: boolean): ExitCode {
@@ -275,7 +318,9 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
   });
+  const interrupt = ownSignals(process.stderr);
   const code = await run(argv, {
+    interrupt,
     stdout: process.stdout,
     stderr: process.stderr,
     // A getter: touching process.stdin makes fd 0 non-blocking, which `locate --stdin` avoids.

@@ -21,6 +21,13 @@ export interface Context {
   interactive: boolean;
   stdout: Writable;
   stderr: Writable;
+  /**
+   * Aborted on the first Ctrl-C or SIGTERM (cli.ts owns the signals): start no new work, let the
+   * steps in flight end (each within its store deadline), save what is known, print the summary,
+   * exit 130. A second signal ends the process at once. Only the long-running commands
+   * (`GRACEFUL` in cli.ts) see it; any other command ends at the first signal.
+   */
+  interrupt: AbortSignal;
   stdin: Readable;
   /**
    * The file descriptor behind stdin, when reading it directly is safe (the real process, not a

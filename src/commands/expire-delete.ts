@@ -10,7 +10,8 @@ import type { Progress } from '../render/expire.js';
 import type { Compare, KeyValue, MetadataStore, Op } from '../store/contract.js';
 import type { HeldLock } from '../store/lock.js';
 import type { Metadata } from '../store/metadata.js';
-import { note, type Context } from './context.js';
+import { OutcomeUnknownError, StoreUnavailableError } from '../core/errors.js';
+import { pool } from '../core/pool.js';
 
 /**
  * The deleting half of `expire`. Each transaction deletes at most BATCH partitions, each guarded by
@@ -28,15 +29,17 @@ export interface DeleteOutcome {
   /** Partitions that changed under us into something expire must not delete. */
   skipped: Skipped[];
   failed: Skipped[];
-  stopped: 'interrupted' | 'lock lost' | null;
+  stopped: 'interrupted' | 'lock lost' | 'store unavailable' | null;
   notAttempted: number;
+  /** In batches sent when the store stopped answering: deleted or not, a re-run settles them. */
+  unknown: number;
 }
 
 export async function deleteCandidates(
   md: Metadata,
   lock: HeldLock,
   selection: ExpirySelection,
-  { progress, interrupt }: { progress: Progress; interrupt: Interrupt | undefined },
+  { progress, interrupt }: { progress: Progress; interrupt: AbortSignal },
 ): Promise<DeleteOutcome> {
   const out: DeleteOutcome = {
     totals: new ExpireTotals(),
@@ -44,27 +47,39 @@ export async function deleteCandidates(
     failed: [],
     stopped: null,
     notAttempted: 0,
+    unknown: 0,
   };
   const all = selection.candidates;
-  let next = 0;
+  const batches: ExpireCandidate[][] = [];
+  for (let i = 0; i < all.length; i += BATCH) batches.push(all.slice(i, i + BATCH));
   // Several batches in flight: etcd commits concurrent proposals together (one fsync for several).
-  const worker = async () => {
-    while (next < all.length && !out.stopped) {
-      if (interrupt?.requested) {
-        out.stopped = 'interrupted';
-        break;
-      }
-      const batch = all.slice(next, (next += BATCH));
+  const started = await pool(
+    batches,
+    IN_FLIGHT,
+    async (batch) => {
       progress.text(`deleting: ${out.totals.count} of ${all.length}`);
-      const left = await deleteBatch(md, lock, selection, batch, out);
-      if (left > 0) {
-        out.stopped = 'lock lost';
-        out.notAttempted += left;
+      try {
+        const left = await deleteBatch(md, lock, selection, batch, out);
+        if (left > 0) {
+          out.stopped ??= 'lock lost';
+          out.notAttempted += left;
+        }
+      } catch (err) {
+        // Sent without an answer: deleted or not, a re-run settles it; the other batches go on.
+        if (err instanceof OutcomeUnknownError) out.unknown += batch.length;
+        else if (err instanceof StoreUnavailableError) {
+          // Nothing more gets through: stop.
+          out.stopped = 'store unavailable';
+          out.notAttempted += batch.length;
+        } else throw err;
       }
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  out.notAttempted += all.length - Math.min(next, all.length);
+    },
+    () => {
+      if (interrupt.aborted) out.stopped ??= 'interrupted';
+      return out.stopped !== null;
+    },
+  );
+  for (const batch of batches.slice(started)) out.notAttempted += batch.length;
   return out;
 }
 
@@ -146,29 +161,4 @@ export function parseValue(kv: KeyValue): ExpireValue {
       error: message.startsWith(`${kv.key}: `) ? message.slice(kv.key.length + 2) : message,
     };
   }
-}
-
-export interface Interrupt {
-  readonly requested: boolean;
-  dispose(): void;
-}
-
-/**
- * Ctrl-C (or SIGTERM) asks the run to stop after the transactions in flight, so the lock is released
- * and the summary printed; a second Ctrl-C aborts at once (the lock's lease then lapses by itself).
- */
-export function watchInterrupt(ctx: Context): Interrupt {
-  const state = { requested: false, dispose };
-  function onSignal(): void {
-    state.requested = true;
-    dispose();
-    note(ctx, 'otlpctl: interrupted: finishing the transactions in flight, then releasing the lock');
-  }
-  function dispose(): void {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return state;
 }

@@ -7,7 +7,16 @@ import {
   type ExpireCriteria,
   type MaxDelete,
 } from '../core/expire.js';
-import { ExitCode, GuardError, InterruptedError, PartialError, UsageError } from '../core/errors.js';
+import {
+  ExitCode,
+  GuardError,
+  InterruptedError,
+  LockHeldError,
+  PartialError,
+  StoreError,
+  StoreUnavailableError,
+  UsageError,
+} from '../core/errors.js';
 import { formatTime, TimeRangePartitioner } from '../core/time.js';
 import { parseTime } from '../core/time-input.js';
 import { expireProgress, renderExpire, type ExpireReport, type Progress } from '../render/expire.js';
@@ -15,7 +24,7 @@ import { writeAudit } from '../store/audit.js';
 import { acquireLock, currentHolder, waitForLock, type HeldLock } from '../store/lock.js';
 import { PARTITION_PAGE, type Metadata } from '../store/metadata.js';
 import { openMetadata, print, type Context } from './context.js';
-import { deleteCandidates, parseValue, watchInterrupt, type Interrupt } from './expire-delete.js';
+import { deleteCandidates, parseValue } from './expire-delete.js';
 
 /**
  * `expire`: retention cleanup for cron (PRODUCT.md §6). Takes the `expire` lock (a dry run takes
@@ -52,41 +61,47 @@ export async function expire(opts: ExpireOptions, ctx: Context): Promise<ExitCod
     cutoffMs: new TimeRangePartitioner(config.granularity_hours, retentionDays).cutoff(nowMs),
   };
   const progress = await expireProgress(ctx.stderr, ctx.interactive && !ctx.quiet);
+  const report: ExpireReport = {
+    now: formatTime(nowMs),
+    cutoff: formatTime(criteria.cutoffMs),
+    retention_days: retentionDays,
+    dry_run: opts.dryRun,
+    partitions: 0,
+    selected: 0,
+    deleted: 0,
+    bytes: 0,
+    skipped: [],
+    by_node: {},
+    max_delete: formatMaxDelete(maxDelete),
+    limit: 0,
+    refused: false,
+    failed: [],
+    stopped: null,
+    not_attempted: 0,
+    outcome_unknown: 0,
+  };
   let lock: HeldLock | undefined;
-  let interrupt: Interrupt | undefined;
-  let report: ExpireReport;
   try {
-    if (!opts.dryRun) {
-      lock = await takeLock(md, opts.waitMs, ctx, progress);
-      interrupt = watchInterrupt(ctx);
-    }
-    const selection = await read(md, criteria, progress, interrupt);
+    if (!opts.dryRun) lock = await takeLock(md, opts.waitMs, ctx, progress);
+    const selection = new ExpirySelection(criteria);
+    const complete = await read(md, selection, progress, ctx.interrupt);
     const selected = selection.candidates.length;
     const limit = deleteLimit(maxDelete, selection.total);
-    report = {
-      now: formatTime(nowMs),
-      cutoff: formatTime(criteria.cutoffMs),
-      retention_days: retentionDays,
-      dry_run: opts.dryRun,
+    Object.assign(report, {
       partitions: selection.total,
       selected,
-      deleted: 0,
-      bytes: 0,
       skipped: selection.skipped,
-      by_node: {},
-      max_delete: formatMaxDelete(maxDelete),
       limit,
-      refused: selected > limit,
-      failed: [],
-      stopped: null,
-      not_attempted: 0,
-    };
-    if (!lock || report.refused) {
+      refused: complete && selected > limit,
+    });
+    if (!complete) {
+      Object.assign(report, { stopped: 'interrupted while reading', not_attempted: selected });
+    } else if (!lock || report.refused) {
       const totals = new ExpireTotals();
       for (const c of selection.candidates) totals.add(c);
       Object.assign(report, { bytes: totals.bytes, by_node: totals.nodes() });
     } else {
-      const done = await deleteCandidates(md, lock, selection, { progress, interrupt });
+      const done = await deleteCandidates(md, lock, selection, { progress, interrupt: ctx.interrupt });
       Object.assign(report, {
         deleted: done.totals.count,
         bytes: done.totals.bytes,
@@ -95,24 +110,43 @@ export async function expire(opts: ExpireOptions, ctx: Context): Promise<ExitCod
         failed: done.failed,
         stopped: done.stopped,
         not_attempted: done.notAttempted,
+        outcome_unknown: done.unknown,
       });
     }
-    if (lock) await audit(md, report, ctx);
+    if (lock && report.stopped !== 'store unavailable') await audit(md, report, ctx);
   } catch (err) {
-    if (lock) {
-      const result = err instanceof InterruptedError ? 'interrupted' : 'failed';
+    // Each of these still prints the summary of what was done before it.
+    if (err instanceof LockHeldError) report.stopped = 'lock held';
+    else if (err instanceof StoreUnavailableError) {
+      report.stopped = 'store unavailable';
+      report.not_attempted = report.selected - report.deleted;
+    } else if (lock) {
       const details = { now: formatTime(nowMs), error: err instanceof Error ? err.message : String(err) };
-      await writeAudit(md, { command: 'expire', result, details }, ctx.clock).catch(() => undefined);
+      await writeAudit(md, { command: 'expire', result: 'failed', details }, ctx.clock).catch(() => undefined);
+    }
+    if (report.stopped) {
+      progress.stop();
+      await letGo(lock, report);
+      lock = undefined;
+      print(ctx, renderExpire(report, ctx.format, ctx));
     }
     throw err;
   } finally {
     progress.stop();
-    interrupt?.dispose();
-    // If etcd is gone the lease lapses by itself within its ttl.
-    await lock?.release().catch(() => undefined);
+    await letGo(lock, report);
   }
   print(ctx, renderExpire(report, ctx.format, ctx));
   return outcome(report);
+}
+
+/**
+ * Releases the lock, or, when the store stopped answering, abandons it: its lease then lapses by
+ * its TTL, and waiting on a revoke that cannot get through would only delay the summary.
+ */
+async function letGo(lock: HeldLock | undefined, report: ExpireReport): Promise<void> {
+  if (!lock) return;
+  if (report.stopped === 'store unavailable') lock.abandon();
+  else await lock.release().catch(() => undefined);
 }
 
 async function takeLock(
@@ -128,27 +162,29 @@ async function takeLock(
   return waitForLock(md.store, key, holder, LOCK_TTL_SECONDS, { clock: ctx.clock, timeoutMs: waitMs });
 }
 
-/** One paged pass at one revision; a value is parsed only when its id says it is expired. */
+/**
+ * One paged pass at one revision; a value is parsed only when its id says it is expired. Resolves
+ * false if interrupted before the end (then nothing may be deleted: the selection is partial).
+ */
 async function read(
   md: Metadata,
-  criteria: ExpireCriteria,
+  selection: ExpirySelection,
   progress: Progress,
-  interrupt: Interrupt | undefined,
-): Promise<ExpirySelection> {
-  const selection = new ExpirySelection(criteria);
+  interrupt: AbortSignal,
+): Promise<boolean> {
   const prefix = md.layout.partitionsPrefix;
   for await (const page of md.store.range(prefix, { pageSize: PARTITION_PAGE })) {
     for (const kv of page) selection.add(kv.key.slice(prefix.length), kv.modRevision, () => parseValue(kv));
     progress.text(`reading partitions: ${selection.total}, ${selection.candidates.length} expired`);
-    if (interrupt?.requested) throw new InterruptedError('interrupted while reading; nothing was deleted');
+    if (interrupt.aborted) return false;
   }
-  return selection;
+  return true;
 }
 
 async function audit(md: Metadata, r: ExpireReport, ctx: Context): Promise<void> {
   const result = r.refused
     ? 'refused'
-    : r.stopped === 'interrupted'
+    : r.stopped?.startsWith('interrupted')
       ? 'interrupted'
       : r.stopped || r.failed.length > 0
         ? 'partial'
@@ -165,6 +201,11 @@ function outcome(r: ExpireReport): ExitCode {
       `--max-delete ${r.max_delete}: refused to delete ${r.selected} of ${r.partitions} partitions (limit ${r.limit}); nothing was deleted; check --now and the retention, then raise it, e.g. --max-delete ${r.selected}`,
     );
   }
+  if (r.stopped === 'interrupted while reading') {
+    throw new InterruptedError(
+      `interrupted while reading (${r.partitions} partitions read); nothing was deleted; the lock is released and expire can simply run again`,
+    );
+  }
   if (r.stopped === 'interrupted') {
     throw new InterruptedError(
       `interrupted after deleting ${r.deleted} of ${r.selected} partitions; the lock is released and expire can simply run again`,
@@ -173,6 +214,15 @@ function outcome(r: ExpireReport): ExitCode {
   if (r.stopped === 'lock lost') {
     throw new PartialError(
       `lost the expire lock (its lease lapsed) after deleting ${r.deleted} of ${r.selected} partitions; stopped so two runs never delete at once; run expire again`,
+    );
+  }
+  if (r.stopped === 'store unavailable') {
+    const what = `the store stopped answering after deleting ${r.deleted} of ${r.selected} partitions${r.outcome_unknown ? ` (${r.outcome_unknown} more sent without an answer)` : ''}; the lock's lease lapses by itself; run expire again when the store is back`;
+    throw r.deleted > 0 ? new PartialError(what) : new StoreError(what);
+  }
+  if (r.outcome_unknown > 0) {
+    throw new PartialError(
+      `${r.outcome_unknown} partition(s) were in deletes sent without an answer (deleted or not); the other ${r.deleted} were deleted; run expire again to settle them`,
     );
   }
   if (r.failed.length > 0) {

@@ -1,4 +1,12 @@
-import { ExitCode, UsageError } from '../core/errors.js';
+import {
+  ExitCode,
+  InterruptedError,
+  OutcomeUnknownError,
+  PartialError,
+  StoreError,
+  StoreUnavailableError,
+  UsageError,
+} from '../core/errors.js';
 import type { PartitionMetadata } from '../core/model.js';
 import { preferReplica, replicaViews } from '../core/placement.js';
 import { rewrite } from '../core/records.js';
@@ -31,6 +39,7 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
     moved: [],
     skipped: [],
     unavailable: [],
+    stopped: null,
   };
   if (node.record.state !== 'Down' && !opts.dryRun) {
     await md.update(node, { state: 'Down' });
@@ -73,28 +82,49 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
       key: b.stored.key,
       value: rewrite<PartitionMetadata>(b.stored.raw, { leader: b.to, updated_at: now }),
     }));
-    const r = await md.store.txn(compares, ops);
+    // Sent without an answer: each partition is read back and decided again below.
+    const r = await md.store.txn(compares, ops).catch((err: unknown) => {
+      if (err instanceof OutcomeUnknownError) return { succeeded: false };
+      throw err;
+    });
     if (r.succeeded)
       for (const b of batch)
         report.moved.push({ partition_id: b.stored.record.partition_id, from: nodeId, to: b.to });
     else for (const b of batch) await retryOne(md, b.stored.record.partition_id, decide, now, report);
     batch = [];
   };
-  for await (const page of partitionPages(md)) {
-    for (const e of page) {
-      if (!e.ok) continue;
-      const d = decide(e.stored.record);
-      if (!d) continue;
-      if ('skip' in d) report.skipped.push({ partition_id: e.stored.record.partition_id, reason: d.skip });
-      else if ('none' in d) report.unavailable.push(e.stored.record.partition_id);
-      else {
-        batch.push({ stored: e.stored, to: d.to });
-        if (batch.length === BATCH) await flush();
+  try {
+    for await (const page of partitionPages(md)) {
+      for (const e of page) {
+        if (!e.ok) continue;
+        const d = decide(e.stored.record);
+        if (!d) continue;
+        if ('skip' in d) report.skipped.push({ partition_id: e.stored.record.partition_id, reason: d.skip });
+        else if ('none' in d) report.unavailable.push(e.stored.record.partition_id);
+        else {
+          batch.push({ stored: e.stored, to: d.to });
+          if (batch.length === BATCH) await flush();
+        }
+      }
+      // Between batches: what is written is whole, and a re-run picks up the rest.
+      if (ctx.interrupt.aborted) {
+        report.stopped = 'interrupted';
+        break;
       }
     }
+    if (!report.stopped) await flush();
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    report.stopped = 'store unavailable';
+    print(ctx, renderFailover(report, ctx.format, ctx));
+    const what = `${err.message}; stopped after moving ${report.moved.length} leader(s); run failover again when etcd is back`;
+    throw report.moved.length > 0 ? new PartialError(what) : new StoreError(what, { cause: err });
   }
-  await flush();
   print(ctx, renderFailover(report, ctx.format, ctx));
+  if (report.stopped === 'interrupted')
+    throw new InterruptedError(
+      `interrupted after moving ${report.moved.length} leader(s) off ${nodeId}; run failover again to finish`,
+    );
   return report.skipped.length > 0 || report.unavailable.length > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
 

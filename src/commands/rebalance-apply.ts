@@ -6,15 +6,16 @@ import { redraw } from '../render/output.js';
 import { progressLine, renderRun, type RunReport } from '../render/rebalance.js';
 import type { HeldLock } from '../store/lock.js';
 import { note, openMetadata, print, type Context } from './context.js';
-import { execute, groupMoves, type ExecResult } from './rebalance-exec.js';
+import { execute, groupMoves } from './rebalance-exec.js';
 import { FINISHED, RebalanceStore, type RunStatus } from './rebalance-journal.js';
-import { audit, confirm, holderName, interruptible, underLock } from './rebalance-session.js';
+import { audit, confirm, holderName, underLock } from './rebalance-session.js';
 
 /**
  * `rebalance apply PLAN` and `rebalance resume [ID]`: verify, confirm, take the `rebalance` lock,
  * store the plan, and carry it out (rebalance-exec.ts), leaving a journal that `status`, `resume`
- * and `cancel` read. Ctrl-C starts no more moves, finishes those in flight, saves the journal and
- * releases the lock (exit 130).
+ * and `cancel` read. Ctrl-C (ctx.interrupt) starts no more moves, finishes the steps in flight,
+ * saves the journal and releases the lock (exit 130). A store that stops answering ends the run
+ * within its timeouts: the summary says what is known, the lock is abandoned, exit 1 or 6.
  */
 
 export interface RunOptions {
@@ -124,16 +125,15 @@ async function run(
     { status: 'running', updated_at: formatTime(ctx.clock()), by: holderName(lock) },
     lock.ownership,
   );
-  const stop = interruptible(ctx);
   const progress = ctx.interactive && !ctx.quiet;
   let last = 0;
-  let result: ExecResult;
+  let result: Awaited<ReturnType<typeof execute>>;
   try {
     result = await execute(rs, lock, plan, {
       maxConcurrent: opts.maxConcurrent ?? config.max_concurrent_migrations,
       maxBytesPerSec: opts.maxBytesPerSec,
       clock: ctx.clock,
-      control: stop.control,
+      control: { interrupt: ctx.interrupt, stopping: false },
       onProgress: (r) => {
         if (!progress || Date.now() - last < 100) return;
         last = Date.now();
@@ -146,19 +146,30 @@ async function run(
       .catch(() => undefined);
     await audit(rs.md, mode, opts.reason, 'failed', { plan_id: plan.id, error: (e as Error).message }, ctx);
     throw e;
-  } finally {
-    stop.dispose();
   }
-  if (progress) ctx.stderr.write(`${redraw(progressLine(result, plan))}\n`);
-  const unfinished = result.not_started + result.migrating.length + result.failed.length;
+  const { unavailable, ...counts } = result;
+  if (progress) ctx.stderr.write(`${redraw(progressLine(counts, plan))}\n`);
+  const interrupted = ctx.interrupt.aborted;
+  const unfinished = counts.not_started + counts.migrating.length + counts.failed.length + counts.unknown.length;
   const status: RunStatus =
-    unfinished > 0
-      ? stop.interrupted
+    unavailable || (unfinished > 0 && !interrupted)
+      ? 'failed'
+      : unfinished > 0
         ? 'interrupted'
-        : 'failed'
-      : result.skipped.length
-        ? 'partial'
-        : 'done';
+        : counts.skipped.length
+          ? 'partial'
+          : 'done';
+  const report: RunReport = { plan_id: plan.id, status, ...counts };
+  if (unavailable) {
+    // Nothing gets through to the store now: the move records are the journal (each step wrote
+    // its own), so say what is known and leave the rest to `resume`.
+    lock.abandon();
+    print(ctx, renderRun(report, ctx.format, ctx));
+    ctx.stderr.write(
+      `otlpctl: ${unavailable.message}; stopped: ${counts.done} partition(s) done, ${counts.migrating.length} left Migrating, ${counts.unknown.length} with an unknown outcome, ${counts.not_started} not started; when etcd is back run 'otlpctl rebalance resume ${plan.id}' (it reads each back; nothing is applied twice)\n`,
+    );
+    return counts.done > 0 ? ExitCode.Partial : ExitCode.Error;
+  }
   const at = formatTime(ctx.clock());
   await rs.updateJournal(
     plan.id,
@@ -180,27 +191,26 @@ async function run(
     auditResult,
     {
       plan_id: plan.id,
-      done: result.done,
-      skipped: result.skipped.length,
-      failed: result.failed.length,
-      bytes: result.bytes_done,
+      done: counts.done,
+      skipped: counts.skipped.length,
+      failed: counts.failed.length,
+      bytes: counts.bytes_done,
     },
     ctx,
   );
-  const report: RunReport = { plan_id: plan.id, status, ...result };
   print(ctx, renderRun(report, ctx.format, ctx));
-  if (stop.interrupted && unfinished > 0) {
+  if (interrupted && unfinished > 0) {
     note(
       ctx,
-      `interrupted: ${result.migrating.length} partition(s) left Migrating, ${result.not_started} not started; run 'otlpctl rebalance resume ${plan.id}' or 'cancel'`,
+      `interrupted: ${counts.migrating.length} partition(s) left Migrating, ${counts.not_started} not started; run 'otlpctl rebalance resume ${plan.id}' or 'cancel'`,
     );
     return ExitCode.Interrupted;
   }
-  if (result.failed.length) return ExitCode.Partial;
-  if (result.skipped.some((s) => s.stale)) {
+  if (counts.failed.length) return ExitCode.Partial;
+  if (counts.skipped.some((s) => s.stale)) {
     note(
       ctx,
-      `${result.skipped.length} move(s) skipped: their partitions changed since the plan was made (make a new plan)`,
+      `${counts.skipped.length} move(s) skipped: their partitions changed since the plan was made (make a new plan)`,
     );
     return ExitCode.Precondition;
   }
@@ -219,5 +229,6 @@ function emptyReport(planId: string | null, status: RunStatus): RunReport {
     migrating: [],
     not_started: 0,
     reverted: 0,
+    unknown: [],
   };
 }

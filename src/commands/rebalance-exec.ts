@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from '../core/errors.js';
+import { pool } from '../core/pool.js';
 import type { RebalancePlan } from '../core/rebalance/index.js';
 import type { HeldLock } from '../store/lock.js';
 import type { RebalanceStore } from './rebalance-journal.js';
@@ -29,12 +31,17 @@ export function groupMoves(plan: RebalancePlan): Group[] {
   return [...groups.values()];
 }
 
+/**
+ * Runs every group through its steps, `maxConcurrent` at a time, until done, interrupted, or
+ * stopped by a fatal error. A store that stops answering ends the run (resolving, with
+ * `unavailable` set, for the caller to report); any other fatal error rejects.
+ */
 export async function execute(
   rs: RebalanceStore,
   lock: HeldLock,
   plan: RebalancePlan,
   opts: ExecOptions,
-): Promise<ExecResult> {
+): Promise<ExecResult & { unavailable?: StoreUnavailableError }> {
   const groups = groupMoves(plan);
   const known = await rs.records(plan.id);
   const result: ExecResult = {
@@ -46,12 +53,14 @@ export async function execute(
     migrating: [],
     not_started: 0,
     reverted: 0,
+    unknown: [],
   };
-  let next = 0;
   const pacer = new Pacer(opts.maxBytesPerSec);
   let fatal: unknown;
-  const worker = async () => {
-    for (let g = groups[next++]; g; g = groups[next++]) {
+  const started = await pool(
+    groups,
+    opts.maxConcurrent,
+    async (g) => {
       try {
         await runGroup(rs, lock, plan.id, g, known.get(g.partition_id), result, pacer, opts);
       } catch (e) {
@@ -59,9 +68,17 @@ export async function execute(
         opts.control.stopping = true;
       }
       opts.onProgress?.(result);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, opts.maxConcurrent) }, worker));
+    },
+    () => opts.control.stopping || opts.control.interrupt.aborted,
+  );
+  // Groups never started because the run stopped: `runGroup` counts the rest itself.
+  for (const g of groups.slice(started)) {
+    const state = known.get(g.partition_id)?.value.state;
+    if (state === 'migrating') result.migrating.push(g.partition_id);
+    else if (state === undefined) result.not_started++;
+    else await runGroup(rs, lock, plan.id, g, known.get(g.partition_id), result, pacer, opts);
+  }
+  if (fatal instanceof StoreUnavailableError) return { ...result, unavailable: fatal };
   if (fatal) throw fatal;
   return result;
 }

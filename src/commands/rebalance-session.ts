@@ -1,12 +1,11 @@
 import { createInterface } from 'node:readline';
-import { OtlpctlError, UsageError, type ExitCode } from '../core/errors.js';
+import { OtlpctlError, StoreUnavailableError, UsageError, type ExitCode } from '../core/errors.js';
 import type { RebalancePlan } from '../core/rebalance/index.js';
 import { renderPlan } from '../render/rebalance.js';
 import { writeAudit } from '../store/audit.js';
 import { acquireLock, currentHolder, type HeldLock } from '../store/lock.js';
 import type { Metadata } from '../store/metadata.js';
 import { note, type Context } from './context.js';
-import type { ExecControl } from './rebalance-exec.js';
 import { RebalanceStore } from './rebalance-journal.js';
 
 /** What apply, resume and cancel share: the lock, the audit record, the question, Ctrl-C. */
@@ -31,6 +30,11 @@ export async function underLock(
   );
   try {
     return await fn(lock, new RebalanceStore(md));
+  } catch (e) {
+    // A store that stopped answering would only make a revoke wait out its timeout: abandon the
+    // lock instead (release is then a no-op), and its lease lapses by its TTL.
+    if (e instanceof StoreUnavailableError) lock.abandon();
+    throw e;
   } finally {
     await lock.release().catch(() => undefined);
   }
@@ -69,27 +73,4 @@ export async function confirm(plan: RebalancePlan, yes: boolean, ctx: Context): 
   rl.close();
   if (!/^\s*y(es)?\s*$/i.test(answer))
     throw new OtlpctlError('rebalance apply: not confirmed; nothing was changed');
-}
-
-/** SIGINT/SIGTERM: the first stops new moves, the second stops waiting on those in flight. */
-export function interruptible(ctx: Context): { control: ExecControl; interrupted: boolean; dispose(): void } {
-  const abort = new AbortController();
-  const state = {
-    control: { stopping: false, abort: abort.signal } as ExecControl,
-    interrupted: false,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-  function onSignal() {
-    if (!state.interrupted) {
-      state.interrupted = true;
-      state.control.stopping = true;
-      note(ctx, '\ninterrupted: finishing the moves in flight (again to leave them Migrating for resume)');
-    } else abort.abort();
-  }
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return state;
 }

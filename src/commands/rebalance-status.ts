@@ -1,4 +1,5 @@
-import { ExitCode } from '../core/errors.js';
+import { ExitCode, StoreUnavailableError } from '../core/errors.js';
+import type { HeldLock } from '../store/lock.js';
 import type { PartitionMetadata } from '../core/model.js';
 import { rewrite } from '../core/records.js';
 import { formatTime } from '../core/time.js';
@@ -96,42 +97,16 @@ export async function rebalanceCancel(
       return ExitCode.Ok;
     }
     const now = formatTime(ctx.clock());
-    for (const [pid, rec] of await rs.records(j.plan_id)) {
-      if (rec.value.state === 'done') report.done_kept++;
-      if (rec.value.state !== 'migrating') continue;
-      const prev = rec.value.previous!;
-      const p = await md.partition(pid);
-      const key = rs.moveKey(j.plan_id, pid);
-      const ok =
-        p?.modRevision === rec.modRevision &&
-        (
-          await md.store.txn(
-            [
-              lock.ownership,
-              { key: p.key, target: 'mod', modRevision: rec.modRevision },
-              { key, target: 'mod', modRevision: rec.modRevision },
-            ],
-            [
-              {
-                type: 'put',
-                key: p.key,
-                value: rewrite<PartitionMetadata>(p.raw, {
-                  nodes: prev.nodes,
-                  leader: prev.leader,
-                  state: prev.state,
-                  updated_at: now,
-                }),
-              },
-              { type: 'put', key, value: JSON.stringify({ ...rec.value, state: 'reverted', at: now }) },
-            ],
-          )
-        ).succeeded;
-      if (ok) report.reverted.push(pid);
-      else
-        report.conflicts.push({
-          partition_id: pid,
-          reason: 'changed by someone else while Migrating; left as found',
-        });
+    try {
+      if (await revertAll(rs, lock, j.plan_id, report, now, ctx.interrupt)) {
+        print(ctx, renderCancel(report, ctx.format, ctx));
+        note(ctx, `interrupted: plan ${j.plan_id} is not cancelled yet; run 'otlpctl rebalance cancel' again`);
+        return ExitCode.Interrupted;
+      }
+    } catch (e) {
+      // The store stopped answering: show what was reverted; cancelling again finishes the rest.
+      if (e instanceof StoreUnavailableError) print(ctx, renderCancel(report, ctx.format, ctx));
+      throw e;
     }
     report.status = 'cancelled';
     await rs.updateJournal(
@@ -162,4 +137,58 @@ export async function rebalanceCancel(
     }
     return ExitCode.Ok;
   });
+}
+
+/**
+ * Reverts every partition the plan left Migrating, one guarded transaction each; resolves true if
+ * interrupted first (the rest stay Migrating for another `cancel`).
+ */
+async function revertAll(
+  rs: RebalanceStore,
+  lock: HeldLock,
+  planId: string,
+  report: CancelReport,
+  now: string,
+  interrupt: AbortSignal,
+): Promise<boolean> {
+  const { md } = rs;
+  for (const [pid, rec] of await rs.records(planId)) {
+    if (interrupt.aborted) return true;
+    if (rec.value.state === 'done') report.done_kept++;
+    if (rec.value.state !== 'migrating') continue;
+    const prev = rec.value.previous!;
+    const p = await md.partition(pid);
+    const key = rs.moveKey(planId, pid);
+    const ok =
+      p?.modRevision === rec.modRevision &&
+      (
+        await md.store.txn(
+          [
+            lock.ownership,
+            { key: p.key, target: 'mod', modRevision: rec.modRevision },
+            { key, target: 'mod', modRevision: rec.modRevision },
+          ],
+          [
+            {
+              type: 'put',
+              key: p.key,
+              value: rewrite<PartitionMetadata>(p.raw, {
+                nodes: prev.nodes,
+                leader: prev.leader,
+                state: prev.state,
+                updated_at: now,
+              }),
+            },
+            { type: 'put', key, value: JSON.stringify({ ...rec.value, state: 'reverted', at: now }) },
+          ],
+        )
+      ).succeeded;
+    if (ok) report.reverted.push(pid);
+    else
+      report.conflicts.push({
+        partition_id: pid,
+        reason: 'changed by someone else while Migrating; left as found',
+      });
+  }
+  return false;
 }

@@ -1,4 +1,4 @@
-import { PartialError } from '../core/errors.js';
+import { OutcomeUnknownError, PartialError, StoreUnavailableError } from '../core/errors.js';
 import type { PartitionMetadata } from '../core/model.js';
 import { applyMoves } from '../core/rebalance/index.js';
 import { rewrite } from '../core/records.js';
@@ -38,6 +38,7 @@ export async function runGroup(
   };
   let rec = initial;
   let reread = false;
+  let uncertain = false;
   let failures = 0;
   /** Writes the record only (a skip), if it is still as read. */
   const putRecord = async (value: MoveRecord) => {
@@ -52,6 +53,7 @@ export async function runGroup(
       if (reread) {
         rec = await rs.record(planId, g.partition_id);
         reread = false;
+        uncertain = false;
       }
       const state = rec?.value.state;
       if (state === 'done') {
@@ -71,7 +73,7 @@ export async function runGroup(
         result.reverted++;
         return;
       }
-      if (state === undefined && opts.control.stopping) {
+      if (state === undefined && (opts.control.stopping || opts.control.interrupt.aborted)) {
         result.not_started++;
         return;
       }
@@ -129,10 +131,8 @@ export async function runGroup(
           at: now(),
         });
       } else {
-        if (!(await pacer.wait(g.bytes, opts.control.abort))) {
-          result.migrating.push(g.partition_id);
-          return;
-        }
+        // The pacer's wait belongs to the move in flight: an interrupt lets it finish.
+        await pacer.wait(g.bytes);
         const value: MoveRecord = { ...rec!.value, state: 'done', at: now() };
         const next = rec!.value.next!;
         const r = await md.store.txn(
@@ -171,6 +171,15 @@ export async function runGroup(
       }
     } catch (e) {
       if (e instanceof PartialError) throw e;
+      if (e instanceof StoreUnavailableError) {
+        // The store is gone: nothing more gets through. Say where this partition stands.
+        if (uncertain) result.unknown.push(g.partition_id);
+        else if (rec?.value.state === 'migrating') result.migrating.push(g.partition_id);
+        else result.not_started++;
+        throw e;
+      }
+      // A write sent without an answer stays uncertain until a read-back settles it.
+      if (e instanceof OutcomeUnknownError) uncertain = true;
       if (++failures > RETRIES) {
         result.failed.push({
           partition_id: g.partition_id,
@@ -199,26 +208,14 @@ export class Pacer {
   private nextAt = 0;
   constructor(private readonly bytesPerSec: number | undefined) {}
 
-  /** Resolves true when the move may complete, false if aborted first. */
-  async wait(bytes: number, abort: AbortSignal): Promise<boolean> {
-    if (abort.aborted) return false;
-    if (!this.bytesPerSec) return true;
+  /** Resolves when the move may complete. */
+  async wait(bytes: number): Promise<void> {
+    if (!this.bytesPerSec) return;
     const start = Math.max(Date.now(), this.nextAt);
     this.nextAt = start + (bytes / this.bytesPerSec) * 1000;
     const ms = this.nextAt - Date.now();
-    if (ms > 0) await sleep(ms, abort);
-    return !abort.aborted;
+    if (ms > 0) await sleep(ms);
   }
 }
 
-function sleep(ms: number, abort?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      abort?.removeEventListener('abort', done);
-      resolve();
-    }
-    abort?.addEventListener('abort', done, { once: true });
-  });
-}
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import type { RebalanceMove } from '../core/rebalance/index.js';
 
-/** The types the executor (`rebalance-exec.ts`) and its steps (`rebalance-step.ts`) share. */
+/** The types the executor (rebalance-exec.ts) and its per-partition steps (rebalance-step.ts) share. */
 
 export interface Group {
   partition_id: string;
@@ -10,10 +10,10 @@ export interface Group {
 }
 
 export interface ExecControl {
-  /** Set on the first Ctrl-C: start no more moves, finish those in flight. */
+  /** ctx.interrupt: start no more moves, finish those in flight. */
+  interrupt: AbortSignal;
+  /** Set when the run must stop for another reason (a fatal error, the store gone). */
   stopping: boolean;
-  /** Aborted on the second: stop waiting; moves in flight stay Migrating for resume. */
-  abort: AbortSignal;
 }
 
 export interface ExecOptions {
@@ -34,4 +34,10 @@ export interface ExecResult {
   migrating: string[];
   not_started: number;
   reverted: number;
+  /**
+   * Partitions whose last write was sent when the store stopped answering: applied or not,
+   * `resume` reads each back and settles it from its move record (never applies it twice).
+   */
+  unknown: string[];
 }
+

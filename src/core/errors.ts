@@ -37,10 +37,11 @@ export class StoreError extends OtlpctlError {
 export class StoreUnavailableError extends StoreError {}
 
 /**
- * A write was sent and no answer came: it may or may not have been applied. The caller reads back
- * (now, or on `resume`) to settle it; it never sends the write again blindly.
+ * A write was sent and no answer came: it may or may not have been applied. The store may well
+ * answer the next call (another member took over): the caller reads back (now, or on `resume`)
+ * to settle it, and never sends the write again blindly.
  */
-export class OutcomeUnknownError extends StoreUnavailableError {}
+export class OutcomeUnknownError extends StoreError {}
 
 /** A compare-and-swap lost, a plan is stale, a required thing is missing. */
 export class PreconditionError extends OtlpctlError {

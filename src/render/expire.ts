@@ -29,9 +29,23 @@ export interface ExpireReport {
   /** Partitions that were to be deleted but were not (kept changing under other writers). */
   failed: Skipped[];
   /** Why the run stopped before the end, if it did; `not_attempted` selected partitions were left. */
-  stopped: 'interrupted' | 'lock lost' | null;
+  stopped: ExpireStop | null;
   not_attempted: number;
+  /** Deletes sent when the store stopped answering: applied or not, a re-run settles them. */
+  outcome_unknown: number;
 }
+
+/**
+ * Every way a run can stop early, each with its summary printed: Ctrl-C while deleting or while
+ * reading (nothing deleted then), another run holding the lock, the lock's lease lapsing, the
+ * store not answering within its timeouts.
+ */
+export type ExpireStop =
+  | 'interrupted'
+  | 'interrupted while reading'
+  | 'lock held'
+  | 'lock lost'
+  | 'store unavailable';
 
 // Enough to act on in a terminal; JSON lists them all.
 const MAX_LISTED = 20;
@@ -83,11 +97,11 @@ function table_(r: ExpireReport, style: Style): string {
     );
   }
   if (r.stopped) {
-    lines.push(
-      c.red(
-        `stopped (${r.stopped}): ${r.not_attempted} selected partition(s) not attempted; run expire again`,
-      ),
-    );
+    const left =
+      r.deleted + r.not_attempted + r.outcome_unknown > 0
+        ? `${r.not_attempted} selected partition(s) not attempted${r.outcome_unknown ? `, ${r.outcome_unknown} with an unknown outcome` : ''}`
+        : 'nothing was deleted';
+    lines.push(c.red(`stopped (${r.stopped}): ${left}; run expire again`));
   }
   const listed = (what: string, xs: Skipped[], paint: (s: string) => string) => {
     for (const s of xs.slice(0, MAX_LISTED)) lines.push(paint(`${what} ${s.partition_id}: ${s.reason}`));

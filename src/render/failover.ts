@@ -8,6 +8,8 @@ export interface FailoverReport {
   skipped: { partition_id: string; reason: string }[];
   /** Partitions it led with no Up replica left to take over. */
   unavailable: string[];
+  /** Why it stopped before the end (a re-run finishes), if it did. */
+  stopped: 'interrupted' | 'store unavailable' | null;
 }
 
 export function renderFailover(r: FailoverReport, format: Format, style: Style): string {
@@ -27,6 +29,7 @@ export function renderFailover(r: FailoverReport, format: Format, style: Style):
       ];
       if (perTarget.size) lines.push(table(['NEW LEADER', 'PARTITIONS'], [...perTarget].sort(), style));
       for (const s of r.skipped) lines.push(c.yellow(`skipped ${s.partition_id}: ${s.reason}`));
+      if (r.stopped) lines.push(c.red(`stopped (${r.stopped}) before the end; run failover again`));
       if (r.unavailable.length) {
         lines.push(
           c.red(

@@ -1,4 +1,4 @@
-import type { ExecResult } from '../commands/rebalance-exec.js';
+import type { ExecResult } from '../commands/rebalance-types.js';
 import type { RebalancePlan } from '../core/rebalance/index.js';
 import { fields, json, ndjson, palette, table, tsv, type Format, type Style } from './output.js';
 import { bytes } from './partitions.js';
@@ -141,6 +141,7 @@ export function renderRun(r: RunReport, format: Format, style: Style): string {
             r.failed.length && ` · ${r.failed.length} failed`,
             r.migrating.length && ` · ${r.migrating.length} left Migrating`,
             r.not_started && ` · ${r.not_started} not started`,
+            r.unknown.length && ` · ${r.unknown.length} outcome unknown (resume settles them)`,
           ]
             .filter(Boolean)
             .join(''),

@@ -47,6 +47,11 @@ export interface Lease {
   readonly ttlSeconds: number;
   /** Stop keeping it alive and revoke it, deleting every key attached to it. */
   revoke(): Promise<void>;
+  /**
+   * Stop keeping it alive without telling the store (which is not answering): the lease lapses by
+   * its TTL. Stores whose leases are not kept alive by the process need not have it.
+   */
+  abandon?(): void;
 }
 
 export interface MetadataStore {

@@ -15,6 +15,11 @@ export interface HeldLock {
   /** Add to a write made under the lock, so the write fails once the lock was lost (lease expired). */
   readonly ownership: Compare;
   release(): Promise<void>;
+  /**
+   * Lets go without a word to the store (it is not answering): keep-alives stop and the lease
+   * lapses by its TTL, so the next holder waits at most that long.
+   */
+  abandon(): void;
 }
 
 export interface LockOptions {
@@ -60,12 +65,17 @@ export async function acquireLock(
       const put = { type: 'put' as const, key, value: JSON.stringify(holder), lease: lease.id };
       const result = await store.txn([absent], [put]);
       if (result.succeeded) {
+        let abandoned = false;
         return {
           key,
           holder,
           lease,
           ownership: { key, target: 'create', createRevision: result.revision },
-          release: () => lease.revoke(),
+          release: () => (abandoned ? Promise.resolve() : lease.revoke()),
+          abandon: () => {
+            abandoned = true;
+            lease.abandon?.();
+          },
         };
       }
       const held = await heldBy(store, key, options.clock ?? Date.now);

@@ -34,6 +34,7 @@ function context(store: MemoryStore): Context {
     stdout: new PassThrough().resume(),
     stderr: new PassThrough().resume(),
     stdin: Readable.from([]),
+    interrupt: new AbortController().signal,
   };
 }
 

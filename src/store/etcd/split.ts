@@ -12,6 +12,7 @@
  * bands of 16 values are the fallback. Each probe round walks at most what remains, and counts
  * only choose the cuts: the chunks tile the whole rest whatever they say.
  */
+import { pool } from '../../core/pool.js';
 import { after, prefixEnd, withByte } from './bytes.js';
 
 /** Keys in [from, end) at the listing's revision. */
@@ -116,11 +117,9 @@ function cutNode(n: Node, alphabet: number[]): Node[] {
 }
 
 async function probe(count: Count, nodes: Node[]): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let n = nodes[next++]; n !== undefined; n = nodes[next++]) n.count = await count(n.from, n.end);
-  };
-  await Promise.all(Array.from({ length: Math.min(PROBES_IN_FLIGHT, nodes.length) }, worker));
+  await pool(nodes, PROBES_IN_FLIGHT, async (n) => {
+    n.count = await count(n.from, n.end);
+  });
 }
 
 /** Adjacent nodes merged up to `target` keys; the chunks tile [after(last), end) without gaps. */
