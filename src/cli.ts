@@ -113,7 +113,9 @@ function ownSignals(stderr: Writable): AbortSignal {
   const onSignal = (): void => {
     if (controller.signal.aborted || running === undefined || !GRACEFUL.has(running)) {
       if (controller.signal.aborted)
-        stderr.write('\notlpctl: interrupted again: stopping at once; steps in flight may be left for resume\n');
+        stderr.write(
+          '\notlpctl: interrupted again: stopping at once; steps in flight may be left for resume\n',
+        );
       process.exit(ExitCode.Interrupted);
     }
     stderr.write(

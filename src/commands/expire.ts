@@ -122,7 +122,9 @@ export async function expire(opts: ExpireOptions, ctx: Context): Promise<ExitCod
       report.not_attempted = report.selected - report.deleted;
     } else if (lock) {
       const details = { now: formatTime(nowMs), error: err instanceof Error ? err.message : String(err) };
-      await writeAudit(md, { command: 'expire', result: 'failed', details }, ctx.clock).catch(() => undefined);
+      await writeAudit(md, { command: 'expire', result: 'failed', details }, ctx.clock).catch(
+        () => undefined,
+      );
     }
     if (report.stopped) {
       progress.stop();

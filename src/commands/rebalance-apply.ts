@@ -150,7 +150,8 @@ async function run(
   const { unavailable, ...counts } = result;
   if (progress) ctx.stderr.write(`${redraw(progressLine(counts, plan))}\n`);
   const interrupted = ctx.interrupt.aborted;
-  const unfinished = counts.not_started + counts.migrating.length + counts.failed.length + counts.unknown.length;
+  const unfinished =
+    counts.not_started + counts.migrating.length + counts.failed.length + counts.unknown.length;
   const status: RunStatus =
     unavailable || (unfinished > 0 && !interrupted)
       ? 'failed'

@@ -5,7 +5,7 @@ import { renderPlan } from '../render/rebalance.js';
 import { writeAudit } from '../store/audit.js';
 import { acquireLock, currentHolder, type HeldLock } from '../store/lock.js';
 import type { Metadata } from '../store/metadata.js';
-import { note, type Context } from './context.js';
+import type { Context } from './context.js';
 import { RebalanceStore } from './rebalance-journal.js';
 
 /** What apply, resume and cancel share: the lock, the audit record, the question, Ctrl-C. */

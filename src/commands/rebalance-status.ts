@@ -100,7 +100,10 @@ export async function rebalanceCancel(
     try {
       if (await revertAll(rs, lock, j.plan_id, report, now, ctx.interrupt)) {
         print(ctx, renderCancel(report, ctx.format, ctx));
-        note(ctx, `interrupted: plan ${j.plan_id} is not cancelled yet; run 'otlpctl rebalance cancel' again`);
+        note(
+          ctx,
+          `interrupted: plan ${j.plan_id} is not cancelled yet; run 'otlpctl rebalance cancel' again`,
+        );
         return ExitCode.Interrupted;
       }
     } catch (e) {

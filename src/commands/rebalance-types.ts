@@ -40,4 +40,3 @@ export interface ExecResult {
    */
   unknown: string[];
 }
-

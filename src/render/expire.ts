@@ -41,11 +41,7 @@ export interface ExpireReport {
  * store not answering within its timeouts.
  */
 export type ExpireStop =
-  | 'interrupted'
-  | 'interrupted while reading'
-  | 'lock held'
-  | 'lock lost'
-  | 'store unavailable';
+  'interrupted' | 'interrupted while reading' | 'lock held' | 'lock lost' | 'store unavailable';
 
 // Enough to act on in a terminal; JSON lists them all.
 const MAX_LISTED = 20;
@@ -126,7 +122,7 @@ export async function expireProgress(
 ): Promise<Progress> {
   // A pty of no size (script(1) without a terminal behind it): ora would loop clearing lines forever.
   if (!enabled || stream.isTTY !== true || !(Number(stream.columns) > 0)) return SILENT;
-  // require (Node ≥ 20.19 loads the ESM ora), not import(): see store/etcd-writer.ts.
+  // require (Node ≥ 20.19 loads the ESM ora), not import(): the bundle runs in a vm.Script, which has no loader for import().
   const { default: ora } = require('ora') as typeof import('ora');
   const spinner = ora({ stream, isEnabled: true, discardStdin: false }).start('expire');
   return { text: (s) => void (spinner.text = s), stop: () => void spinner.stop() };

@@ -320,10 +320,13 @@ describe.each([
   });
 
   it('Ctrl-C finishes the transactions in flight, releases the lock, exits 130; a re-run finishes', async () => {
-    const r = await direct({ dryRun: false, maxDelete: { percent: 100 } }, async (_inner, _deletes, interrupt) => {
-      interrupt.abort(); // what cli.ts does on the first SIGINT
-      return 0;
-    });
+    const r = await direct(
+      { dryRun: false, maxDelete: { percent: 100 } },
+      async (_inner, _deletes, interrupt) => {
+        interrupt.abort(); // what cli.ts does on the first SIGINT
+        return 0;
+      },
+    );
     expect(r.code).toBe(130);
     expect(r.error).toMatch(/interrupted after deleting 127 of 715 partitions/);
     expect(r.json).toMatchObject({ deleted: 127, stopped: 'interrupted', not_attempted: 715 - 127 });

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { start, waitFor } from '../helpers/spawn.js';
 import {
   etcdTarget,
   NOW,
@@ -19,51 +19,17 @@ import {
  * `resume` always ends exactly at the plan, `cancel` exactly at the previous placement.
  */
 
-const BIN = new URL('../../bin/otlpctl.js', import.meta.url).pathname;
 const TTL = 3;
 // 1–5 GB partitions at 15 GB/s, one at a time: about a quarter of a second per move.
 const SLOW = ['--max-bytes-per-sec', '15GB', '--max-concurrent', '1', '--lock-ttl', String(TTL)];
 
 type Moves = { partition_id: string; kind: string; from: string; to: string }[];
 
-interface Run {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-}
-
-function start(args: string[]): Run {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout!.on('data', (c: Buffer) => out.push(c));
-  child.stderr!.on('data', (c: Buffer) => err.push(c));
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('close', (code, signal) =>
-      resolve({
-        code: code ?? (signal === 'SIGKILL' ? 137 : -1),
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-      }),
-    ),
-  );
-  return { child, done };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function records(t: Target): Promise<{ state: string }[]> {
   const out = [];
   for await (const page of t.store.range(`${t.prefix}/rebalance/moves/`))
     out.push(...page.map((kv) => JSON.parse(kv.value) as { state: string }));
   return out;
-}
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; !(await ok()); await sleep(25))
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Every partition at the plan's placement (moved: state Active, updated_at new, all else kept). */

@@ -43,6 +43,8 @@ export interface EtcdCluster {
 export interface StartEtcdOptions {
   members?: 1 | 3;
   tls?: TlsFiles;
+  /** More etcd flags, e.g. `--auth-token-ttl=1`. */
+  extraArgs?: string[];
 }
 
 const live = new Set<ChildProcess>();
@@ -179,6 +181,7 @@ async function startOnce(binary: string, options: StartEtcdOptions): Promise<Etc
       '--log-level=warn',
       // A lone member has nobody to wait for: elect it at once instead of after the default 1 s.
       ...(count === 1 ? ['--heartbeat-interval=10', '--election-timeout=100'] : []),
+      ...(options.extraArgs ?? []),
       ...(tls
         ? [
             `--cert-file=${tls.serverCert}`,
