@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, fmt, median, seedPartitionPut, timeCommand, timeProcess } from './lib.js';
 import { startEtcd } from './etcd-server.js';
-import { EtcdStore } from '../dist/store/etcd.js';
-import { resolveEtcdOptions } from '../dist/store/etcd-options.js';
+import { EtcdStore } from '../dist/store/etcd/store.js';
+import { resolveEtcdOptions } from '../dist/store/etcd/options.js';
 import { FileStore } from '../dist/store/file/store.js';
 
 const SOURCE = fileURLToPath(new URL('./seed-locate.rs', import.meta.url));
