@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { choiceArg, intArg, nodeIdArg, numberArg } from './cli-args.js';
 import { NODE_STATES } from './core/model.js';
 import type { Act } from './cli-act.js';
+import { addPlanOptions } from './cli-rebalance.js';
 
 /** Commander wiring of `nodes` and `ring`. */
 export function addNodes(program: Command, act: Act): void {
@@ -89,6 +90,39 @@ export function addNodes(program: Command, act: Act): void {
       act(
         (id: string, state: (typeof NODE_STATES)[number]) => async (ctx) =>
           (await import('./commands/nodes.js')).nodesSetState(id, state, ctx),
+      ),
+    );
+  nodes
+    .command('set-weight')
+    .description("change a node's weight: its ring points and its fair share of the data (e.g. more disk)")
+    .argument('<node-id>', 'node id', nodeIdArg)
+    .argument('<weight>', 'a number from 0 to 100 (default weight 1)', numberArg('weight', 0, 100))
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ otlpctl nodes set-weight node-07 2 && otlpctl rebalance plan --out plan.json',
+    )
+    .action(
+      act(
+        (id: string, weight: number) => async (ctx) =>
+          (await import('./commands/nodes.js')).nodesSetWeight(id, weight, ctx),
+      ),
+    );
+  addPlanOptions(
+    nodes
+      .command('decommission')
+      .description(
+        'a node leaving for good: mark it Draining and plan the moves of its replicas to the Up nodes (then rebalance apply)',
+      )
+      .argument('<node-id>', 'node id', nodeIdArg),
+  )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ otlpctl nodes decommission node-07 --out plan.json && otlpctl rebalance apply plan.json',
+    )
+    .action(
+      act(
+        (id: string, o: Record<string, never>) => async (ctx) =>
+          (await import('./commands/nodes-decommission.js')).nodesDecommission(id, o, ctx),
       ),
     );
   nodes

@@ -54,17 +54,9 @@ const PACE = () =>
     bytesArg('--max-bytes-per-sec'),
   );
 
-export function addRebalance(program: Command, act: Act): void {
-  const rebalance = program
-    .command('rebalance')
-    .description('balance partition replicas across nodes: plan, review, apply; status, resume, cancel')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ otlpctl rebalance plan --out plan.json\n  $ otlpctl rebalance apply plan.json\n  $ otlpctl rebalance status',
-    );
-  rebalance
-    .command('plan')
-    .description('plan moves that bring every Up node within --target of the mean and empty Draining nodes')
+/** The options of `rebalance plan`, shared with `nodes decommission`. */
+export function addPlanOptions(cmd: Command): Command {
+  return cmd
     .addOption(
       new Option(
         '--by <measure>',
@@ -74,7 +66,7 @@ export function addRebalance(program: Command, act: Act): void {
     .addOption(
       new Option(
         '--target <fraction>',
-        'allowed excess over the mean after the moves (default 0.05)',
+        'allowed distance from the fair share after the moves, either side (default 0.05)',
       ).argParser(numberArg('--target', 0, 10)),
     )
     .addOption(
@@ -85,10 +77,31 @@ export function addRebalance(program: Command, act: Act): void {
         bytesArg('--max-bytes'),
       ),
     )
-    .option('--out <file>', 'write the plan file (for review and `rebalance apply`)')
+    .option('--out <file>', 'write the plan file (for review and `rebalance apply`)');
+}
+
+export function addRebalance(program: Command, act: Act): void {
+  const rebalance = program
+    .command('rebalance')
+    .description('balance partition replicas across nodes: plan, review, apply; status, resume, cancel')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ otlpctl rebalance plan\n  $ otlpctl rebalance plan --by leader-bytes --target 0.1 --out plan.json\n  $ otlpctl rebalance plan --max-bytes 2TB -o json | jq .bytes_moved',
+      '\nExamples:\n  $ otlpctl rebalance plan --out plan.json\n  $ otlpctl rebalance apply plan.json\n  $ otlpctl rebalance status',
+    );
+  addPlanOptions(
+    rebalance
+      .command('plan')
+      .description(
+        'plan moves that bring every Up node within --target of its weighted fair share and empty Draining (and, with --replace-down, Down) nodes',
+      ),
+  )
+    .option(
+      '--replace-down [node...]',
+      'also move every replica off Down nodes (all, or the ones named) to Up nodes: for a node that will not come back',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl rebalance plan\n  $ otlpctl rebalance plan --by leader-bytes --target 0.1 --out plan.json\n  $ otlpctl rebalance plan --replace-down node-05 --out plan.json\n  $ otlpctl rebalance plan --max-bytes 2TB -o json | jq .bytes_moved',
     )
     .action(
       act(

@@ -6,7 +6,7 @@ import { addLocate } from './cli-locate.js';
 import { addNodes, addRing } from './cli-nodes.js';
 import { addPartitions } from './cli-partitions.js';
 import { addRebalance } from './cli-rebalance.js';
-import { choiceArg, intArg } from './cli-args.js';
+import { choiceArg, intArg, numberArg } from './cli-args.js';
 import type { Context } from './commands/context.js';
 import type { Action } from './cli-act.js';
 import { ExitCode, oneLine, OtlpctlError } from './core/errors.js';
@@ -248,10 +248,25 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
     )
     .option('--zone-aware', 'one replica per availability zone where zones allow')
     .option('--no-zone-aware', "replicas ignore zones (the seed's walk)")
+    .addOption(
+      new Option('--imbalance-threshold <f>', 'rebalance trigger, a fraction of the fair share').argParser(
+        numberArg('--imbalance-threshold', 0, 10),
+      ),
+    )
+    .addOption(
+      new Option('--max-concurrent-migrations <n>', 'moves in flight during rebalance apply').argParser(
+        intArg('--max-concurrent-migrations', 1, 1000),
+      ),
+    )
     .option('--force', 'overwrite an existing configuration (unknown fields are kept)', false)
+    .option(
+      '--allow-remap',
+      'with --force on a store holding partitions: allow changes that re-map them (hash, hash_partitions, granularity_hours, virtual_nodes, placement, zone_aware)',
+      false,
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ otlpctl --file c.json init --hash rust-siphash13\n  $ otlpctl --endpoints etcd:2379 init --retention-days 14 --force',
+      '\nExamples:\n  $ otlpctl --file c.json init --hash rust-siphash13\n  $ otlpctl --endpoints etcd:2379 init --retention-days 14 --force\n  $ otlpctl init --force --virtual-nodes 256 --allow-remap   # re-maps placed partitions',
     )
     .action(
       act((o: Record<string, unknown>) => async (ctx) => {
@@ -259,6 +274,9 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
         return init(
           {
             force: o.force as boolean,
+            allowRemap: o.allowRemap as boolean,
+            imbalance_threshold: o.imbalanceThreshold as number | undefined,
+            max_concurrent_migrations: o.maxConcurrentMigrations as number | undefined,
             granularity_hours: o.granularityHours as number | undefined,
             retention_days: o.retentionDays as number | undefined,
             hash_partitions: o.hashPartitions as number | undefined,
@@ -272,6 +290,17 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
         );
       }),
     );
+
+  program
+    .command('config')
+    .description('the cluster configuration')
+    .command('show')
+    .description('the cluster configuration as stored (-o json: the stored object, unknown fields too)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl config show\n  $ otlpctl config show -o json | jq .hash_partitions',
+    )
+    .action(act(() => async (ctx) => (await import('./commands/config-show.js')).configShow(ctx)));
 
   addNodes(program, act);
   addLocate(program, act);

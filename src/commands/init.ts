@@ -1,13 +1,21 @@
 import { CONFIG_FIELDS, DEFAULT_CONFIG, parseConfig, type ClusterConfig } from '../core/config.js';
-import { ExitCode, PreconditionError } from '../core/errors.js';
+import { ExitCode, GuardError, PreconditionError } from '../core/errors.js';
+import { countRemapped, remapChanges } from '../core/remap.js';
 import { renderConfig } from '../render/config.js';
-import { openMetadata, print, type Context } from './context.js';
+import type { Metadata } from '../store/metadata.js';
+import { note, openMetadata, print, type Context } from './context.js';
 
 export interface InitOptions extends Partial<ClusterConfig> {
   force: boolean;
+  /** Let `--force` change a field that re-maps the partitions already stored. */
+  allowRemap?: boolean;
 }
 
-/** Writes `<prefix>/config`; refuses to overwrite unless --force (which keeps unknown fields). */
+/**
+ * Writes `<prefix>/config`; refuses to overwrite unless --force (which keeps unknown fields). On a
+ * store that holds partitions, a change that re-maps them (core/remap.ts) is refused (exit 5,
+ * nothing written) with the number of partitions it would move, unless --allow-remap.
+ */
 export async function init(opts: InitOptions, ctx: Context): Promise<ExitCode> {
   const given: Partial<ClusterConfig> = {};
   for (const f of CONFIG_FIELDS) if (opts[f] !== undefined) Object.assign(given, { [f]: opts[f] });
@@ -19,8 +27,38 @@ export async function init(opts: InitOptions, ctx: Context): Promise<ExitCode> {
     );
   }
   const config = parseConfig({ ...(existing?.raw ?? DEFAULT_CONFIG), ...given }, 'init');
-  if (existing) await md.update(existing, config);
-  else await md.create(md.layout.config, config);
+  if (existing) {
+    const changes = remapChanges(existing.raw as Record<string, unknown>, config);
+    if (changes.length) await guardRemap(md, existing.record, config, changes, opts.allowRemap === true, ctx);
+    await md.update(existing, config);
+  } else await md.create(md.layout.config, config);
   print(ctx, renderConfig(config, ctx.format, ctx));
   return ExitCode.Ok;
+}
+
+async function guardRemap(
+  md: Metadata,
+  before: ClusterConfig,
+  after: ClusterConfig,
+  changes: { field: string; from: unknown; to: unknown }[],
+  allowed: boolean,
+  ctx: Context,
+): Promise<void> {
+  const ids: string[] = [];
+  const prefix = md.layout.partitionsPrefix;
+  for await (const page of md.store.range(prefix))
+    for (const kv of page) ids.push(kv.key.slice(prefix.length));
+  if (ids.length === 0) return;
+  const nodes = (await md.nodes()).map((n) => n.record);
+  const moved = countRemapped(before, after, nodes, ids);
+  if (moved === 0) return;
+  const what = changes
+    .map((c) => `${c.field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
+    .join(', ');
+  const effect = `${moved} of ${ids.length} stored partition(s) would change placement`;
+  if (!allowed)
+    throw new GuardError(
+      `init --force: ${what} re-maps the cluster: ${effect}; nothing changed (pass --allow-remap to do it anyway)`,
+    );
+  note(ctx, `${what}: ${effect} (--allow-remap)`);
 }

@@ -3,7 +3,7 @@ import { PartitionLocator } from '../core/locator.js';
 import type { NodeInfo, NodeLocation, NodeState } from '../core/model.js';
 import { renderNode, renderNodes, type NodeHoldings } from '../render/nodes.js';
 import { partitionPages, type Metadata, type Stored } from '../store/metadata.js';
-import { openMetadata, print, type Context } from './context.js';
+import { note, openMetadata, print, type Context } from './context.js';
 
 /** Ring membership and locality: `nodes list|show|add|remove|set-state|set-location`. */
 
@@ -107,6 +107,22 @@ export async function nodesSetState(nodeId: string, state: NodeState, ctx: Conte
   const stored = await mustGet(md, nodeId);
   await md.update(stored, { state });
   print(ctx, renderNode({ node: { ...stored.record, state }, points: null, share: null }, ctx.format, ctx));
+  if (state === 'Down' && ctx.format === 'table')
+    note(
+      ctx,
+      `${nodeId}'s replicas stay on it (a Down node may come back); 'otlpctl failover ${nodeId}' moves its leadership, and if it will not come back: 'otlpctl rebalance plan --replace-down ${nodeId}'`,
+    );
+  return ExitCode.Ok;
+}
+
+/** A node's weight: its ring points (`virtual_nodes × weight`) and its fair share of the load. */
+export async function nodesSetWeight(nodeId: string, weight: number, ctx: Context): Promise<ExitCode> {
+  const md = await openMetadata(ctx);
+  const stored = await mustGet(md, nodeId);
+  await md.update(stored, { weight });
+  print(ctx, renderNode({ node: { ...stored.record, weight }, points: null, share: null }, ctx.format, ctx));
+  if (ctx.format === 'table')
+    note(ctx, `to move data to match the new weight: otlpctl rebalance plan --out plan.json`);
   return ExitCode.Ok;
 }
 
@@ -152,7 +168,7 @@ export async function nodesRemove(nodeId: string, force: boolean, ctx: Context):
   }
   if (referencing > 0 && !force) {
     throw new PreconditionError(
-      `node '${nodeId}' is still named by ${referencing} partition(s): drain it first ('nodes set-state ${nodeId} Draining', then 'rebalance plan'), or pass --force`,
+      `node '${nodeId}' is still named by ${referencing} partition(s): move them first ('otlpctl nodes decommission ${nodeId} --out plan.json', or for a Down node 'otlpctl rebalance plan --replace-down ${nodeId} --out plan.json'; then 'rebalance apply plan.json'), or pass --force`,
     );
   }
   await md.remove(stored);

@@ -1,12 +1,13 @@
 import { ExitCode } from '../core/errors.js';
-import { skew } from '../core/ring-report.js';
+import { balance, fairShares } from '../core/fair-share.js';
 import type { PartitionMetadata } from '../core/model.js';
 import { renderStats, type PartitionStats } from '../render/stats.js';
 import { partitionValues, readPartition } from '../store/metadata.js';
 import { openMetadata, print, type Context } from './context.js';
 
 /**
- * `partitions stats`: per node bytes, records, partitions and leaders, and the skew, in one
+ * `partitions stats`: per node bytes, records, partitions, leaders and leader bytes, and each Up
+ * node's load against its weighted fair share (core/fair-share.ts) with the skew, in one
  * streamed pass over the partitions (memory bounded by a page, not by the partition count). Each
  * value is checked and counted as it comes, and nothing parsed is kept; a value `partitionPages`
  * would report counts as unreadable.
@@ -24,10 +25,12 @@ export async function partitionsStats(opts: { by?: LoadMeasure }, ctx: Context):
     bytes: 0,
     records: 0,
     skew: 0,
+    under: 0,
     unreadable: 0,
     nodes: {},
   };
-  const entry = (id: string) => (stats.nodes[id] ??= { partitions: 0, leaders: 0, bytes: 0, records: 0 });
+  const entry = (id: string) =>
+    (stats.nodes[id] ??= { partitions: 0, leaders: 0, bytes: 0, leader_bytes: 0, records: 0 });
   for (const n of nodes) entry(n.node_id);
   const prefix = md.layout.partitionsPrefix;
   for await (const page of partitionValues(md)) {
@@ -49,21 +52,28 @@ export async function partitionsStats(opts: { by?: LoadMeasure }, ctx: Context):
         n.records += p.record_count;
       }
       if (p.leader) {
-        entry(p.leader).leaders++;
-        (stats.leader_bytes ??= {})[p.leader] = (stats.leader_bytes[p.leader] ?? 0) + p.size_bytes;
+        const l = entry(p.leader);
+        l.leaders++;
+        l.leader_bytes += p.size_bytes;
       }
     }
   }
-  // Skew over the nodes that can hold data (state Up), in the unit of --by.
-  const up = nodes.filter((n) => n.state === 'Up').map((n) => n.node_id);
-  const load = (id: string) =>
-    by === 'bytes'
-      ? stats.nodes[id]!.bytes
-      : by === 'partitions'
-        ? stats.nodes[id]!.partitions
-        : (stats.leader_bytes?.[id] ?? 0);
-  stats.skew = skew(up.map(load));
-  delete stats.leader_bytes;
+  // Skew and each node's share against its weighted fair share, over the Up nodes, in the unit of --by.
+  const up = nodes.filter((n) => n.state === 'Up');
+  const load = (id: string) => {
+    const n = stats.nodes[id]!;
+    return by === 'bytes' ? n.bytes : by === 'partitions' ? n.partitions : n.leader_bytes;
+  };
+  const loads = up.map((n) => load(n.node_id));
+  const weights = up.map((n) => n.weight);
+  const fair = fairShares(
+    weights,
+    loads.reduce((a, b) => a + b, 0),
+  );
+  up.forEach((n, i) => {
+    if (fair[i]! > 0) stats.nodes[n.node_id]!.vs_fair = loads[i]! / fair[i]! - 1;
+  });
+  ({ skew: stats.skew, under: stats.under } = balance(loads, weights));
   print(ctx, renderStats(stats, nodes, ctx.format, ctx));
   return stats.unreadable > 0 ? ExitCode.Partial : ExitCode.Ok;
 }

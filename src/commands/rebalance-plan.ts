@@ -25,12 +25,15 @@ export interface RebalancePlanOptions {
   maxMoves?: number;
   maxBytes?: number;
   out?: string;
+  /** `--replace-down` alone: every Down node; with names: those. */
+  replaceDown?: true | string[];
 }
 
 export async function rebalancePlan(opts: RebalancePlanOptions, ctx: Context): Promise<ExitCode> {
   const md = await openMetadata(ctx);
   const config = await md.requireConfig();
   const cluster = await readCluster(md);
+  checkReplaceDown(opts.replaceDown, cluster.nodes);
   const notes = cluster.unreadable
     ? [
         `${cluster.unreadable} partition value(s) do not parse (see 'otlpctl doctor'): left alone, their load not counted`,
@@ -43,7 +46,13 @@ export async function rebalancePlan(opts: RebalancePlanOptions, ctx: Context): P
       imbalance_threshold: config.imbalance_threshold,
       notes,
     },
-    { by: opts.by ?? 'bytes', target: opts.target ?? 0.05, maxMoves: opts.maxMoves, maxBytes: opts.maxBytes },
+    {
+      by: opts.by ?? 'bytes',
+      target: opts.target ?? 0.05,
+      maxMoves: opts.maxMoves,
+      maxBytes: opts.maxBytes,
+      replaceDown: opts.replaceDown,
+    },
     {
       created_at: formatTime(ctx.clock()),
       prefix: ctx.layout.prefix,
@@ -62,6 +71,21 @@ export async function rebalancePlan(opts: RebalancePlanOptions, ctx: Context): P
   if (opts.out !== undefined && plan.moves.length > 0 && ctx.format === 'table')
     note(ctx, `plan written to ${opts.out}; review it, then: otlpctl rebalance apply ${opts.out}`);
   return ExitCode.Ok;
+}
+
+/** Each node named by `--replace-down` must be a stored node in state Down. */
+function checkReplaceDown(names: true | string[] | undefined, nodes: PlanNode[]): void {
+  if (names === undefined || names === true) return;
+  const state = new Map(nodes.map((n) => [n.node_id, n.state]));
+  for (const id of names) {
+    const s = state.get(id);
+    if (s === undefined)
+      throw new UsageError(`--replace-down '${id}': no such node (see 'otlpctl nodes list')`);
+    if (s !== 'Down')
+      throw new UsageError(
+        `--replace-down '${id}': the node is ${s}, expected Down (a node that is leaving for good: 'otlpctl nodes decommission ${id}')`,
+      );
+  }
 }
 
 export interface ClusterSnapshot {
@@ -90,7 +114,12 @@ async function readAt(md: Metadata, revision: number): Promise<ClusterSnapshot> 
   for await (const page of md.store.range(md.layout.nodesPrefix, { revision })) {
     for (const kv of page) {
       const { record } = parseNodeInfo(kv.value, kv.key);
-      nodes.push({ node_id: record.node_id, state: record.state, zone: record.location.availability_zone });
+      nodes.push({
+        node_id: record.node_id,
+        state: record.state,
+        zone: record.location.availability_zone,
+        weight: record.weight,
+      });
     }
   }
   const partitions: PlanPartition[] = [];

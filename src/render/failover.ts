@@ -37,6 +37,10 @@ export function renderFailover(r: FailoverReport, format: Format, style: Style):
           ),
         );
       }
+      // Failover moves leadership only: say what re-creates the replicas the Down node holds.
+      lines.push(
+        `${r.node}'s replicas stay on it (it may come back); if it will not: otlpctl rebalance plan --replace-down ${r.node} --out plan.json`,
+      );
       return lines.join('\n');
     }
   }

@@ -62,11 +62,20 @@ export function renderPlan(plan: RebalancePlan, format: Format, style: Style): s
       const load = (n: number) => (plan.by === 'partitions' ? String(n) : bytes(n));
       const signed = (n: number) => (n > 0 ? `+${load(n)}` : n < 0 ? `-${load(-n)}` : '');
       const nodes = Object.keys(plan.before).sort();
+      const vsFair = (n: string) => {
+        const f = plan.fair[n];
+        if (f === undefined) return '';
+        if (f === 0) return (plan.after[n] ?? 0) > 0 ? 'no share' : '';
+        const x = (plan.after[n] ?? 0) / f - 1;
+        const text = `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+        return Math.abs(x) > plan.target + 1e-9 ? c.yellow(text) : text;
+      };
       const out = [
         c.bold(`rebalance plan ${plan.id}`) +
-          `  by ${plan.by} · target ${pct(plan.target)} · threshold ${pct(plan.threshold)} · store revision ${plan.revision}`,
+          `  by ${plan.by} · target ±${pct(plan.target)} · threshold ±${pct(plan.threshold)} of each Up node's weighted fair share · store revision ${plan.revision}` +
+          (plan.replace_down.length ? ` · replacing Down ${plan.replace_down.join(', ')}` : ''),
         table(
-          ['NODE', 'BEFORE', 'AFTER', 'CHANGE'],
+          ['NODE', 'BEFORE', 'AFTER', 'CHANGE', 'FAIR SHARE', 'AFTER VS FAIR'],
           nodes.map((n) => {
             const d = (plan.after[n] ?? 0) - (plan.before[n] ?? 0);
             const change = signed(d);
@@ -75,6 +84,8 @@ export function renderPlan(plan: RebalancePlan, format: Format, style: Style): s
               load(plan.before[n] ?? 0),
               load(plan.after[n] ?? 0),
               d > 0 ? c.green(change) : c.yellow(change),
+              plan.fair[n] === undefined ? '' : load(plan.fair[n]),
+              vsFair(n),
             ];
           }),
           style,
@@ -100,10 +111,16 @@ export function renderPlan(plan: RebalancePlan, format: Format, style: Style): s
         if (plan.moves.length > SHOWN)
           out.push(`… and ${plan.moves.length - SHOWN} more moves (all in the plan file, or -o json)`);
       }
-      const ratio =
-        plan.lower_bound_bytes > 0 ? ` (${(plan.bytes_moved / plan.lower_bound_bytes).toFixed(3)}×)` : '';
+      const ratio = (moved: number, bound: number) => (bound > 0 ? ` (${(moved / bound).toFixed(3)}×)` : '');
+      // The lower bound in the unit of --by, beside what the plan moves in that unit.
+      const moved =
+        plan.by === 'bytes'
+          ? `${bytes(plan.bytes_moved)} moved · lower bound ${bytes(plan.lower_bound_bytes)}${ratio(plan.bytes_moved, plan.lower_bound_bytes)}`
+          : plan.by === 'leader-bytes'
+            ? `${bytes(plan.load_moved)} of leadership moved · lower bound ${bytes(plan.lower_bound_load)}${ratio(plan.load_moved, plan.lower_bound_load)} · ${bytes(plan.bytes_moved)} of replicas copied`
+            : `${plan.load_moved} replica(s) moved · lower bound ${plan.lower_bound_load}${ratio(plan.load_moved, plan.lower_bound_load)} · ${bytes(plan.bytes_moved)} copied`;
       out.push(
-        `skew ${pct(plan.skew_before)} → ${pct(plan.skew_after)} · ${plan.moves.length} move(s) · ${bytes(plan.bytes_moved)} moved · lower bound ${bytes(plan.lower_bound_bytes)}${ratio}`,
+        `skew ${pct(plan.skew_before)} → ${pct(plan.skew_after)} · emptiest −${pct(plan.under_before)} → −${pct(plan.under_after)} · ${plan.moves.length} move(s) · ${moved}`,
       );
       for (const n of plan.notes) out.push(c.yellow(`note: ${n}`));
       return out.join('\n');

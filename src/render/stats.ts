@@ -7,7 +7,11 @@ export interface NodeStats {
   partitions: number;
   leaders: number;
   bytes: number;
+  /** Bytes of the partitions this node leads (the seed's load measure). */
+  leader_bytes: number;
   records: number;
+  /** `load / fair share − 1` in the unit of `by`, for Up nodes. */
+  vs_fair?: number;
 }
 
 export interface PartitionStats {
@@ -15,11 +19,13 @@ export interface PartitionStats {
   partitions: number;
   bytes: number;
   records: number;
+  /** `max(load / fair share) − 1` over Up nodes, in the unit of `by` (PRODUCT.md §9). */
   skew: number;
+  /** `1 − min(load / fair share)`: the under-loaded side. */
+  under: number;
   /** Values that did not parse (see `otlpctl doctor`). */
   unreadable: number;
   nodes: Record<string, NodeStats>;
-  leader_bytes?: Record<string, number>;
 }
 
 export function renderStats(s: PartitionStats, nodes: NodeInfo[], format: Format, style: Style): string {
@@ -41,27 +47,43 @@ export function renderStats(s: PartitionStats, nodes: NodeInfo[], format: Format
           n.leaders,
           n.bytes,
           n.records,
+          n.leader_bytes,
+          n.vs_fair,
         ]),
       );
     case 'table': {
       const c = palette(style);
-      const up = entries.filter(([id]) => state.get(id) === 'Up');
-      const mean = up.length ? up.reduce((a, [, n]) => a + n.bytes, 0) / up.length : 0;
+      const weight = new Map(nodes.map((n) => [n.node_id, n.weight]));
+      const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
       const rows = entries.map(([id, n]) => [
         id,
         stateColor(state.get(id) ?? 'Unknown', style),
+        weight.get(id) ?? '',
         n.partitions,
         n.leaders,
         bytes(n.bytes),
+        bytes(n.leader_bytes),
         n.records,
-        mean && state.get(id) === 'Up'
-          ? `${n.bytes >= mean ? '+' : ''}${(((n.bytes - mean) / mean) * 100).toFixed(1)} %`
-          : '',
+        n.vs_fair === undefined ? '' : signed(n.vs_fair),
       ]);
-      const summary = `${s.partitions} partitions, ${bytes(s.bytes)}, ${s.records} records; skew by ${s.by} ${(s.skew * 100).toFixed(1)} %${
+      const summary = `${s.partitions} partitions, ${bytes(s.bytes)}, ${s.records} records; by ${s.by} against each Up node's weighted fair share: skew ${signed(s.skew)}, emptiest ${signed(-s.under)}${
         s.unreadable ? c.yellow(`; ${s.unreadable} unreadable value(s): run 'otlpctl doctor'`) : ''
       }`;
-      return `${table(['NODE', 'STATE', 'PARTITIONS', 'LEADERS', 'BYTES', 'RECORDS', 'VS MEAN'], rows, style)}\n${summary}`;
+      return `${table(
+        [
+          'NODE',
+          'STATE',
+          'WEIGHT',
+          'PARTITIONS',
+          'LEADERS',
+          'BYTES',
+          'LEADER BYTES',
+          'RECORDS',
+          `VS FAIR (${s.by})`,
+        ],
+        rows,
+        style,
+      )}\n${summary}`;
     }
   }
 }

@@ -35,7 +35,7 @@ describe('planRebalance: cases', () => {
       (p) => expect(p.moves).toEqual([]),
     ],
     [
-      'a new empty node receives data until nobody exceeds the target',
+      'a new empty node receives data until every node is within the target of its fair share',
       () =>
         plan({
           nodes: [...n4, node('e')],
@@ -47,9 +47,11 @@ describe('planRebalance: cases', () => {
       (p) => {
         expect(p.moves.every((m) => m.to === 'e' && m.kind === 'replica')).toBe(true);
         expect(p.skew_after).toBeLessThanOrEqual(0.05);
-        // Whole partitions: each of a–d sheds 1.6 GB of excess with two 1 GB partitions.
-        expect(p.lower_bound_bytes).toBe(6.4 * GB);
+        expect(p.under_after).toBeLessThanOrEqual(0.05);
+        // Fair share 8 GB: a–d have 1.6 GB above 8.4 GB, e must get at least 7.6 GB; whole partitions: 8.
+        expect(p.lower_bound_bytes).toBe(7.6 * GB);
         expect(p.bytes_moved).toBe(8 * GB);
+        expect(p.notes[0]).toMatch(/e at 0\.0%/);
       },
     ],
     [
@@ -92,7 +94,7 @@ describe('planRebalance: cases', () => {
       },
     ],
     [
-      'a Down node is never a target; its replicas stay; failover is named',
+      'a Down node is never a target; its replicas stay; the note names --replace-down',
       () =>
         plan({
           nodes: [node('a', 'Down'), node('b'), node('c'), node('d')],
@@ -105,7 +107,7 @@ describe('planRebalance: cases', () => {
       (p) => {
         expect(p.moves.some((m) => m.to === 'a' || m.from === 'a')).toBe(false);
         expect(p.after.a).toBe(p.before.a);
-        expect(p.notes.join()).toMatch(/Down nodes.*failover/);
+        expect(p.notes.join()).toMatch(/Down node\(s\) a: .*'otlpctl rebalance plan --replace-down a'/);
       },
     ],
     [
@@ -127,7 +129,7 @@ describe('planRebalance: cases', () => {
       (p) => expect(p.moves.filter((m) => m.from === 'b').every((m) => m.to !== 'c')).toBe(true),
     ],
     [
-      'leader-bytes: leadership passes to an existing replica first, zero bytes',
+      'leader-bytes: leadership passes to an existing replica first, zero bytes; the bound in leader bytes',
       () =>
         plan(
           {
@@ -144,6 +146,9 @@ describe('planRebalance: cases', () => {
         expect(p.moves.every((m) => m.kind === 'leader' && m.bytes === 0 && m.leader_change)).toBe(true);
         expect(p.bytes_moved).toBe(0);
         expect(p.skew_after).toBeLessThanOrEqual(0.05);
+        // The lower bound in leader bytes, not 0 B: a and c lead 10 GB each, fair 5 GB, 4.75 GB must go from each.
+        expect(p.lower_bound_load).toBe(9.5 * GB);
+        expect(p.load_moved).toBeGreaterThanOrEqual(p.lower_bound_load);
       },
     ],
     [
@@ -168,7 +173,7 @@ describe('planRebalance: cases', () => {
       },
     ],
     [
-      '--max-moves caps the plan and says so',
+      '--max-moves caps the plan and says so, not that partitions are too large',
       () =>
         plan(
           {
@@ -183,6 +188,9 @@ describe('planRebalance: cases', () => {
       (p) => {
         expect(p.moves).toHaveLength(2);
         expect(p.notes.join()).toMatch(/max-moves.*partial/);
+        // The limit stopped it: no word of partitions being too large.
+        expect(p.notes.join()).not.toMatch(/too large/);
+        expect(p.notes.join()).toMatch(/remain outside the target band/);
       },
     ],
     [
@@ -213,6 +221,116 @@ describe('planRebalance: cases', () => {
       (p) => {
         expect(p.moves).toEqual([]);
         expect(p.notes.join()).toMatch(/target not reached/);
+      },
+    ],
+    [
+      'under-load alone triggers: 12 even nodes and an empty 13th, skew by the mean only 19 %',
+      () =>
+        plan({
+          nodes: [...Array.from({ length: 13 }, (_, i) => node(`n${String(i).padStart(2, '0')}`))],
+          partitions: parts(
+            Array.from({ length: 12 }, (_, i) => [[`n${String(i).padStart(2, '0')}`], 20, GB]),
+          ),
+        }),
+      (p) => {
+        expect(p.under_before).toBe(1);
+        expect(p.moves.every((m) => m.to === 'n12')).toBe(true);
+        // Fair share 240/13 GB: n00–n11 have 7.4 GB above their band, n12 lacks 17.5 GB: the bound.
+        expect(p.lower_bound_bytes).toBe(Math.ceil((0.95 * 240 * GB) / 13));
+        expect(p.after.n12).toBe(18 * GB);
+        expect(p.bytes_moved).toBeLessThanOrEqual(1.1 * p.lower_bound_bytes);
+      },
+    ],
+    [
+      'weights: a weight-2 node holding twice as much is balanced',
+      () =>
+        plan({
+          nodes: [{ ...node('a'), weight: 2 }, node('b'), node('c')],
+          partitions: parts([
+            [['a'], 20, GB],
+            [['b'], 10, GB],
+            [['c'], 10, GB],
+          ]),
+        }),
+      (p) => {
+        expect(p.moves).toEqual([]);
+        expect(p.skew_before).toBe(0);
+        expect(p.fair).toEqual({ a: 20 * GB, b: 10 * GB, c: 10 * GB });
+      },
+    ],
+    [
+      'weights: an empty weight-2 node is filled to twice the share of the others',
+      () =>
+        plan({
+          nodes: [...n4, { ...node('e'), weight: 2 }],
+          partitions: parts([
+            [['a'], 24, GB],
+            [['b'], 24, GB],
+            [['c'], 24, GB],
+            [['d'], 24, GB],
+          ]),
+        }),
+      (p) => {
+        expect(p.fair.e).toBe(32 * GB);
+        expect(p.after.e).toBeGreaterThanOrEqual(0.95 * 32 * GB);
+        expect(p.after.e).toBeLessThanOrEqual(1.05 * 32 * GB);
+        for (const n of ['a', 'b', 'c', 'd']) expect(p.after[n]).toBeLessThanOrEqual(1.05 * 16 * GB);
+        expect(p.skew_after).toBeLessThanOrEqual(0.05);
+      },
+    ],
+    [
+      '--replace-down: every Active replica leaves the Down node, the leader becomes an Up replica',
+      () =>
+        plan(
+          {
+            nodes: [
+              node('a', 'Down', 'z1'),
+              node('b', 'Up', 'z2'),
+              node('c', 'Up', 'z3'),
+              node('d', 'Up', 'z1'),
+              node('e', 'Up', 'z2'),
+            ],
+            partitions: [
+              ...parts([
+                [['a', 'b', 'c'], 6, GB],
+                [['b', 'c', 'd'], 6, GB],
+              ]),
+              part('zz', ['a', 'b'], GB, 'ReadOnly'),
+            ],
+          },
+          { replaceDown: true },
+        ),
+      (p) => {
+        const off = p.moves.filter((m) => m.kind === 'replica' && m.from === 'a');
+        expect(off).toHaveLength(6);
+        // z2 and z3 are taken by b and c: only d keeps three zones.
+        expect(off.every((m) => m.to === 'd')).toBe(true);
+        const led = p.moves.filter((m) => m.kind === 'leader');
+        expect(led).toHaveLength(6);
+        expect(led.every((m) => m.from === 'a' && m.to !== 'a')).toBe(true);
+        expect(p.after.a).toBe(GB);
+        expect(p.replace_down).toEqual(['a']);
+        expect(p.notes.join()).toMatch(/1 partition\(s\) on the replaced Down node\(s\) are not Active/);
+      },
+    ],
+    [
+      '--replace-down NODE: only the named Down node; the other stays, and the note names its fix',
+      () =>
+        plan(
+          {
+            nodes: [node('a', 'Down'), node('b', 'Down'), node('c'), node('d'), node('e'), node('f')],
+            partitions: parts([
+              [['a', 'c'], 4, GB],
+              [['b', 'd'], 4, GB],
+              [['e', 'f'], 4, GB],
+            ]),
+          },
+          { replaceDown: ['a'] },
+        ),
+      (p) => {
+        expect(p.moves.some((m) => m.from === 'b')).toBe(false);
+        expect(p.after.a).toBe(0);
+        expect(p.notes.join()).toMatch(/Down node\(s\) b: .*--replace-down b'/);
       },
     ],
     [

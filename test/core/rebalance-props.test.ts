@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NODE_STATES, type NodeState, type PartitionState } from '../../src/core/model.js';
-import { skew } from '../../src/core/ring-report.js';
+import { balance } from '../../src/core/fair-share.js';
 import {
   applyMoves,
   LOAD_MEASURES,
@@ -29,11 +29,16 @@ const clusterArb = (opts: {
   minNodes?: number;
   minParts?: number;
   maxParts?: number;
+  weights?: readonly number[];
 }) =>
   fc
     .record({
       nodes: fc.array(
-        fc.record({ state: fc.constantFrom(...(opts.states ?? NODE_STATES)), zone: fc.nat(opts.zones ?? 3) }),
+        fc.record({
+          state: fc.constantFrom(...(opts.states ?? NODE_STATES)),
+          zone: fc.nat(opts.zones ?? 3),
+          weight: fc.constantFrom(...(opts.weights ?? [1, 1, 1, 2, 0.5, 0])),
+        }),
         { minLength: opts.minNodes ?? 1, maxLength: 10 },
       ),
       partitions: fc.array(
@@ -57,7 +62,12 @@ const clusterArb = (opts: {
     .map(({ nodes, partitions, threshold }) => {
       const n = nodes.length;
       const input: PlanInput = {
-        nodes: nodes.map((x, i) => ({ node_id: `n${i}`, state: x.state, zone: `z${x.zone}` })),
+        nodes: nodes.map((x, i) => ({
+          node_id: `n${i}`,
+          state: x.state,
+          zone: `z${x.zone}`,
+          weight: x.weight,
+        })),
         partitions: partitions.map((p, i): PlanPartition => {
           const ids = [...new Set(p.replicas.map((r) => `n${r % n}`))];
           return {
@@ -79,7 +89,13 @@ const optionsArb = fc.record({
   target: fc.constantFrom(0.01, 0.05, 0.1, 0.3),
   maxMoves: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
   maxBytes: fc.option(fc.integer({ min: 1, max: 2e10 }), { nil: undefined }),
+  replaceDown: fc.option(fc.oneof(fc.constant(true as const), fc.constant(['n0', 'n1'])), {
+    nil: undefined,
+  }),
 });
+
+const upOf = (input: PlanInput) => input.nodes.filter((n) => n.state === 'Up');
+const weightOf = (n: PlanInput['nodes'][number]) => n.weight ?? 1;
 
 const caseArb: fc.Arbitrary<Case> = fc.record({ input: clusterArb({}), options: optionsArb });
 
@@ -106,14 +122,23 @@ function carryOut(input: PlanInput, plan: RebalancePlan) {
   });
 }
 
+/** Every node with a fair share ends within (1 ± target) of it. */
+function withinBand(plan: RebalancePlan, target: number): boolean {
+  return Object.entries(plan.fair).every(
+    ([n, f]) => plan.after[n]! <= (1 + target) * f + 1e-2 && plan.after[n]! >= (1 - target) * f - 1e-2,
+  );
+}
+
 describe('planRebalance: properties', () => {
   it('moves fit the placement, never co-locate replicas, never target Down or Draining, leave non-Active alone', () => {
     fc.assert(
       fc.property(caseArb, ({ input, options }) => {
         const plan = planRebalance(input, options, META);
         const state = new Map(input.nodes.map((n) => [n.node_id, n.state]));
+        const weight = new Map(input.nodes.map((n) => [n.node_id, weightOf(n)]));
         for (const m of plan.moves) {
           expect(state.get(m.to)).toBe('Up');
+          if (m.kind === 'replica') expect(weight.get(m.to)).toBeGreaterThan(0);
           expect(input.partitions.find((p) => p.partition_id === m.partition_id)?.state).toBe('Active');
           expect(m.mod_revision).toBe(
             input.partitions.find((p) => p.partition_id === m.partition_id)?.mod_revision,
@@ -135,43 +160,60 @@ describe('planRebalance: properties', () => {
         expect(plan.before).toEqual(loads(input.partitions, options.by, ids));
         expect(plan.after).toEqual(loads(carryOut(input, plan), options.by, ids));
         expect(plan.bytes_moved).toBe(plan.moves.reduce((a, m) => a + m.bytes, 0));
-        const up = input.nodes.filter((n) => n.state === 'Up').map((n) => n.node_id);
-        expect(plan.skew_after).toBeCloseTo(skew(up.map((n) => plan.after[n]!)), 5);
-        expect(plan.skew_before).toBeCloseTo(skew(up.map((n) => plan.before[n]!)), 5);
+        const up = upOf(input);
+        const w = up.map(weightOf);
+        const after = balance(
+          up.map((n) => plan.after[n.node_id]!),
+          w,
+        );
+        const before = balance(
+          up.map((n) => plan.before[n.node_id]!),
+          w,
+        );
+        expect(plan.skew_after).toBeCloseTo(after.skew, 5);
+        expect(plan.under_after).toBeCloseTo(after.under, 5);
+        expect(plan.skew_before).toBeCloseTo(before.skew, 5);
+        expect(plan.under_before).toBeCloseTo(before.under, 5);
       }),
       { numRuns: 300 },
     );
   });
 
-  it('a plan that reaches the target never moves less than the lower bound', () => {
+  it('a plan that reaches the band never moves less than the lower bound', () => {
     fc.assert(
       fc.property(caseArb, ({ input, options }) => {
         const plan = planRebalance(input, options, META);
-        const drained = input.nodes
-          .filter((n) => n.state === 'Draining')
+        const emptied = input.nodes
+          .filter(
+            (n) => n.state === 'Draining' || (n.state === 'Down' && plan.replace_down.includes(n.node_id)),
+          )
           .every((n) =>
             carryOut(input, plan).every((p) => p.state !== 'Active' || !p.nodes.includes(n.node_id)),
           );
-        if (plan.skew_after <= options.target && drained)
+        if (withinBand(plan, options.target) && emptied && plan.moves.length) {
           expect(plan.bytes_moved).toBeGreaterThanOrEqual(plan.lower_bound_bytes - 1);
+          expect(plan.load_moved).toBeGreaterThanOrEqual(plan.lower_bound_load - 1e-3);
+        }
       }),
       { numRuns: 300 },
     );
   });
 
-  it('reaches the target when whole partitions allow it (small partitions, enough nodes)', () => {
+  it('ends within the band of every Up node whenever whole partitions allow it (small ones, enough nodes)', () => {
     const arb = fc.record({
       input: clusterArb({
-        states: ['Up', 'Up', 'Up', 'Draining'],
+        states: ['Up', 'Up', 'Up', 'Draining', 'Down'],
         zones: 0,
         minNodes: 6,
         minParts: 100,
         maxParts: 300,
+        weights: [1, 1, 2],
       }),
       by: fc.constantFrom<LoadMeasure>('bytes', 'partitions'),
+      replaceDown: fc.boolean(),
     });
     fc.assert(
-      fc.property(arb, ({ input, by }) => {
+      fc.property(arb, ({ input, by, replaceDown }) => {
         const small = {
           ...input,
           partitions: input.partitions.map((p) => ({
@@ -180,9 +222,71 @@ describe('planRebalance: properties', () => {
             size_bytes: 1 + (p.size_bytes % 100),
           })),
         };
-        if (small.nodes.filter((n) => n.state === 'Up').length < 4) return;
-        const plan = planRebalance(small, { by, target: 0.1 }, META);
-        if (plan.moves.length) expect(plan.skew_after).toBeLessThanOrEqual(0.1 + 1e-9);
+        if (upOf(small).length < 4) return;
+        const plan = planRebalance(small, { by, target: 0.1, replaceDown: replaceDown || undefined }, META);
+        if (!plan.notes[0]!.startsWith('balanced')) expect(withinBand(plan, 0.1)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('--replace-down: no Active replica stays on a Down node, leaders are Up, zones no fewer', () => {
+    const arb = clusterArb({ states: ['Up', 'Up', 'Up', 'Down', 'Draining'], minNodes: 4, weights: [1, 2] });
+    fc.assert(
+      fc.property(arb, (input) => {
+        if (!upOf(input).length) return;
+        const plan = planRebalance(input, { by: 'bytes', target: 0.05, replaceDown: true }, META);
+        const state = new Map(input.nodes.map((n) => [n.node_id, n.state]));
+        const zone = new Map(input.nodes.map((n) => [n.node_id, n.zone]));
+        const zones = (ns: readonly string[]) => new Set(ns.map((n) => zone.get(n))).size;
+        const notes = plan.notes.join('\n');
+        const before = new Map(input.partitions.map((p) => [p.partition_id, p]));
+        for (const p of carryOut(input, plan)) {
+          if (p.state !== 'Active') continue;
+          expect(new Set(p.nodes).size).toBe(p.nodes.length);
+          if (!/cannot leave/.test(notes))
+            expect(p.nodes.filter((n) => state.get(n) === 'Down' || state.get(n) === 'Draining')).toEqual([]);
+          if (p.nodes.includes(p.leader) && !/cannot leave/.test(notes))
+            expect(state.get(p.leader)).toBe('Up');
+          if (!/share a zone/.test(notes))
+            expect(zones(p.nodes)).toBeGreaterThanOrEqual(zones(before.get(p.partition_id)!.nodes));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a node joins: bytes moved stay within 1.1× the lower bound', () => {
+    const arb = fc.record({
+      nodes: fc.integer({ min: 6, max: 12 }),
+      parts: fc.array(fc.record({ at: fc.nat(1000), size: fc.integer({ min: 20, max: 100 }) }), {
+        minLength: 300,
+        maxLength: 500,
+      }),
+    });
+    fc.assert(
+      fc.property(arb, ({ nodes, parts }) => {
+        const ids = Array.from({ length: nodes + 1 }, (_, i) => `n${String(i).padStart(2, '0')}`);
+        const input: PlanInput = {
+          nodes: ids.map((node_id) => ({ node_id, state: 'Up', zone: node_id })),
+          // Three replicas on the first `nodes` nodes; the last node is new and empty.
+          partitions: parts.map(({ at, size }, i) => {
+            const r = [0, 1, 2].map((k) => ids[(at + k) % nodes]!);
+            return {
+              partition_id: `p${String(i).padStart(4, '0')}`,
+              nodes: r,
+              leader: r[0]!,
+              state: 'Active',
+              size_bytes: size,
+              mod_revision: 1,
+            };
+          }),
+          imbalance_threshold: 0.2,
+        };
+        const plan = planRebalance(input, { by: 'bytes', target: 0.05 }, META);
+        expect(plan.moves.length).toBeGreaterThan(0);
+        expect(plan.bytes_moved).toBeLessThanOrEqual(1.1 * plan.lower_bound_bytes);
+        expect(withinBand(plan, 0.05)).toBe(true);
       }),
       { numRuns: 100 },
     );

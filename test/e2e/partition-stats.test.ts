@@ -64,10 +64,24 @@ describe.each([
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ partitions: 3, unreadable: 5, bytes: 15_000, records: 15 });
     expect(s.nodes).toEqual({
-      n1: { partitions: 1, leaders: 1, bytes: 3000, records: 3 },
-      n2: { partitions: 2, leaders: 1, bytes: 8000, records: 8 },
-      n3: { partitions: 2, leaders: 0, bytes: 8000, records: 8 },
-      n4: { partitions: 0, leaders: 0, bytes: 0, records: 0 },
+      n1: {
+        partitions: 1,
+        leaders: 1,
+        bytes: 3000,
+        leader_bytes: 3000,
+        records: 3,
+        vs_fair: 3000 / 4750 - 1,
+      },
+      n2: {
+        partitions: 2,
+        leaders: 1,
+        bytes: 8000,
+        leader_bytes: 5000,
+        records: 8,
+        vs_fair: 8000 / 4750 - 1,
+      },
+      n3: { partitions: 2, leaders: 0, bytes: 8000, leader_bytes: 0, records: 8, vs_fair: 8000 / 4750 - 1 },
+      n4: { partitions: 0, leaders: 0, bytes: 0, leader_bytes: 0, records: 0, vs_fair: -1 },
     });
   });
 

@@ -51,10 +51,28 @@ describe.each([
     expect(table.stdout).toMatch(/rebalance plan \S+ +by bytes/);
     expect(table.stdout).toMatch(/NODE +│ BEFORE +│ AFTER/);
     expect(table.stdout).toMatch(
-      /skew \d+\.\d % → \d\.\d % · \d+ move\(s\) · [\d.]+ GB moved · lower bound [\d.]+ GB/,
+      /skew \d+\.\d % → \d\.\d % · emptiest −\d+\.\d % → −\d\.\d % · \d+ move\(s\) · [\d.]+ GB moved · lower bound [\d.]+ GB/,
     );
     // Nothing changed by planning.
     for (const [id, p] of await partitions(t)) expect(JSON.stringify(p)).toBe(values.get(id));
+  });
+
+  it('--by leader-bytes|partitions: the per-node column and the lower bound use the chosen measure', async () => {
+    const stats = (await json('partitions', 'stats', '--by', 'leader-bytes')) as unknown as {
+      nodes: Record<string, { leader_bytes: number; bytes: number; vs_fair: number }>;
+    };
+    const up = Object.values(stats.nodes);
+    const fair = up.reduce((a, n) => a + n.leader_bytes, 0) / up.length;
+    for (const n of up) expect(n.vs_fair).toBeCloseTo(n.leader_bytes / fair - 1, 9);
+    const table = await cli(['partitions', 'stats', '--by', 'partitions', '-o', 'table']);
+    expect(table.stdout).toMatch(/VS FAIR \(partitions\)/);
+    expect(table.stdout).toMatch(/by partitions against each Up node's weighted fair share: skew \+\d/);
+    const leader = await cli(['rebalance', 'plan', '--by', 'leader-bytes', '-o', 'table']);
+    expect(leader.stdout).not.toMatch(/lower bound 0 B/);
+    expect(leader.stdout).toMatch(/[\d.]+ GB of leadership moved · lower bound [\d.]+ GB \([\d.]+×\)/);
+    const capped = await cli(['rebalance', 'plan', '--max-moves', '1', '-o', 'table']);
+    expect(capped.stdout).toMatch(/stopped at the --max-moves\/--max-bytes limit/);
+    expect(capped.stdout).not.toMatch(/too large/);
   });
 
   it('apply: verified, journaled, every other field kept; then balanced, status done, audited', async () => {
@@ -123,7 +141,7 @@ describe.each([
 
   it('apply refuses a plan made under another configuration (exit 3), and a file that is not a plan (exit 2)', async () => {
     await json('rebalance', 'plan', '--out', planFile);
-    await json('init', '--force', '--virtual-nodes', '100');
+    await json('init', '--force', '--retention-days', '7');
     const r = await cli(['rebalance', 'apply', planFile, '--yes']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/configuration changed since the plan was made/);

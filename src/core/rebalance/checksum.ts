@@ -68,6 +68,7 @@ export function finishPlan(body: Omit<RebalancePlan, 'checksum'>): RebalancePlan
   const stamp = body.created_at.replace(/[-:]/g, '').replace(/\.\d+/, '');
   const { prefix, revision, config_hash, by, target, threshold, bytes_moved, load_moved } = body;
   const summary = [
+    ...body.replace_down,
     prefix,
     revision,
     config_hash,
@@ -96,6 +97,10 @@ export function finishPlan(body: Omit<RebalancePlan, 'checksum'>): RebalancePlan
     skew_after: plan.skew_after,
     bytes_moved: plan.bytes_moved,
     lower_bound_bytes: plan.lower_bound_bytes,
+    under_before: plan.under_before,
+    under_after: plan.under_after,
+    fair: plan.fair,
+    replace_down: plan.replace_down,
     prefix: plan.prefix,
     threshold: plan.threshold,
     load_moved: plan.load_moved,

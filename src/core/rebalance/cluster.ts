@@ -2,8 +2,9 @@ import type { LoadMeasure, PlanInput } from './types.js';
 
 /**
  * The planner's working state: nodes and partitions as indexes into typed arrays, the current
- * placement as the planner changes it, per-node loads, and the Up nodes kept sorted by load so the
- * least-loaded receiver is found first. Ids sort, so index order is id order: ties break by id.
+ * placement as the planner changes it, per-node loads and target bands, and the Up nodes kept
+ * sorted by fill (load / weight) so the emptiest receiver relative to its fair share is found
+ * first. Ids sort, so index order is id order: ties break by id.
  */
 
 export const UP = 0;
@@ -18,7 +19,14 @@ export class Cluster {
   readonly ids: string[];
   readonly kind: Uint8Array;
   readonly zone: Int32Array;
+  readonly nodeWeight: Float64Array;
   readonly load: Float64Array;
+  /** Per node: fair share, and the band [lo, hi] it should end in (set by `band`). */
+  readonly fair: Float64Array;
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  /** Every receiver has the same weight: the first without room means none has room. */
+  private uniform = true;
   /** Partitions sorted by id. Replicas of p: rep[start[p]] … rep[start[p + 1] - 1] (node indexes). */
   readonly pids: string[];
   readonly start: Int32Array;
@@ -30,7 +38,7 @@ export class Cluster {
   readonly modRevision: Float64Array;
   /** Partition indexes with a replica on each node, as read, by (size, id). */
   readonly byNode: Int32Array[];
-  /** Up nodes by (load, id); `pos` is each one's place in it. */
+  /** Up nodes of positive weight by (load / weight, id); `pos` is each one's place in it. */
   readonly order: number[];
   private readonly pos: Int32Array;
 
@@ -46,9 +54,14 @@ export class Cluster {
     const zones = new Map<string, number>();
     this.kind = new Uint8Array(this.ids.length);
     this.zone = new Int32Array(this.ids.length);
+    this.nodeWeight = new Float64Array(this.ids.length);
+    this.fair = new Float64Array(this.ids.length);
+    this.lo = new Float64Array(this.ids.length);
+    this.hi = new Float64Array(this.ids.length);
     this.ids.forEach((id, i) => {
       const n = known.get(id);
       this.kind[i] = n ? KIND[n.state] : UNKNOWN;
+      this.nodeWeight[i] = n ? (n.weight ?? 1) : 0;
       const z = n?.zone ?? `\0${id}`;
       if (!zones.has(z)) zones.set(z, zones.size);
       this.zone[i] = zones.get(z)!;
@@ -97,10 +110,30 @@ export class Cluster {
       }
     }
     this.load = this.computeLoads();
-    this.order = this.ids.map((_, i) => i).filter((i) => this.kind[i] === UP);
-    this.order.sort((a, b) => this.load[a]! - this.load[b]! || a - b);
+    this.order = this.ids.map((_, i) => i).filter((i) => this.kind[i] === UP && this.nodeWeight[i]! > 0);
+    this.order.sort((a, b) => (this.before(a, b) ? -1 : 1));
+    this.uniform = this.order.every((n) => this.nodeWeight[n] === this.nodeWeight[this.order[0]!]);
     this.pos = new Int32Array(this.ids.length).fill(-1);
     this.order.forEach((n, i) => (this.pos[n] = i));
+  }
+
+  /** Sets each Up node's fair share of `total` and its band `(1 ± target) · fair`. */
+  band(total: number, target: number): void {
+    let sum = 0;
+    for (const n of this.order) sum += this.nodeWeight[n]!;
+    this.ids.forEach((_, n) => {
+      const f = this.kind[n] === UP && sum > 0 ? (total * this.nodeWeight[n]!) / sum : 0;
+      this.fair[n] = f;
+      this.lo[n] = (1 - target) * f;
+      this.hi[n] = (1 + target) * f;
+    });
+  }
+
+  /** Whether `a` is emptier than `b` for its weight (ties by id). */
+  private before(a: number, b: number): boolean {
+    const x = this.load[a]! * this.nodeWeight[b]!;
+    const y = this.load[b]! * this.nodeWeight[a]!;
+    return x < y || (x === y && a < b);
   }
 
   /** The replica nodes of partition p (a copy). */
@@ -166,8 +199,7 @@ export class Cluster {
     let i = this.pos[n]!;
     if (i < 0) return; // not Up: not in the receiver order
     const o = this.order;
-    const before = (a: number, b: number) =>
-      this.load[a]! < this.load[b]! || (this.load[a] === this.load[b] && a < b);
+    const before = (a: number, b: number) => this.before(a, b);
     while (i > 0 && before(n, o[i - 1]!)) {
       o[i] = o[i - 1]!;
       this.pos[o[i]!] = i;
@@ -183,12 +215,17 @@ export class Cluster {
   }
 
   /**
-   * The least-loaded Up node that can take the replica of `p` on `from`: holds none of `p`, keeps the
-   * replicas' zones apart (unless `anyZone`), and stays within `limit` (unless Infinity). -1: none.
+   * The emptiest Up node (for its weight) that can take the replica of `p` on `from`: holds none of
+   * `p`, keeps the replicas' zones apart (unless `anyZone`), and stays within its band (if `bounded`);
+   * with `needy`, only a node below its band. -1: none.
    */
-  receiver(p: number, from: number, w: number, limit: number, anyZone = false): number {
+  receiver(p: number, from: number, w: number, bounded: boolean, anyZone = false, needy = false): number {
     for (const r of this.order) {
-      if (this.load[r]! + w > limit) break; // sorted by load: no later node has more room
+      if (needy && this.load[r]! >= this.lo[r]!) break; // sorted by fill: none later is below its band
+      if (bounded && this.load[r]! + w > this.hi[r]!) {
+        if (this.uniform || this.load[r]! >= this.hi[r]!) break; // sorted by fill: none later has room
+        continue;
+      }
       if (r === from || this.holds(p, r)) continue;
       if (anyZone || this.zoneOk(p, from, r)) return r;
     }

@@ -1,61 +1,42 @@
-import { Cluster, DRAINING, UP } from './cluster.js';
+import { DOWN, UP, type Cluster } from './cluster.js';
+import { fill } from './fill.js';
+import { Moves, SCAN, type Step } from './moves.js';
 import { Skips } from './skips.js';
 import type { PlanOptions } from './types.js';
 
 /**
- * The moves. Draining nodes are emptied first (largest partitions first, each to the least-loaded
- * Up node with room). Then each Up node above the limit, most loaded first, sheds load: the
- * partition whose load best fits the remaining excess (the largest that does not overshoot, else
- * the smallest that does), to the least-loaded node that holds no replica of it, keeps its
- * replicas' zones apart and stays within the limit. With `leader-bytes`, leadership passes to an
- * existing replica (zero bytes) before any replica moves. A node's moves that its final slack can
- * take back are then undone.
+ * The moves, in three phases. 1. Evacuate: Draining nodes and the Down nodes being replaced give
+ * up every Active replica (largest first, each to the emptiest Up node with room; a Down leader
+ * first hands leadership to an Up replica). 2. Shed: each Up node above its band, most loaded
+ * first, sheds the partition whose load best fits the remaining excess (the largest that does not
+ * overshoot, else the smallest that does) to the emptiest node that holds no replica of it, keeps
+ * its replicas' zones apart and stays within its band; with `leader-bytes`, leadership passes to an
+ * existing replica (zero bytes) first; moves the final slack can take back are undone. 3. Fill
+ * (fill.ts): each Up node below its band pulls from the fullest nodes that stay within theirs.
  */
 
-/** Candidates scanned per pick on each side of the best fit: bounds the work on a stuck node. */
-const SCAN = 512;
+export type { Step };
 
-export interface Step {
-  p: number;
-  kind: 'replica' | 'leader';
-  from: number;
-  to: number;
-  bytes: number;
-  /** Load moved from `from` to `to`, in the unit of `by`. */
-  w: number;
-  leaderChange: boolean;
-  live: boolean;
-}
-
-export class Greedy {
-  readonly steps: Step[] = [];
-  moves = 0;
-  bytes = 0;
-  capped = 0;
+export class Greedy extends Moves {
   zoneCompromises = 0;
-  /** Drained replicas that only a node already at the limit could take with zones kept apart. */
+  /** Evacuated replicas that only a node already at its limit could take with zones kept apart. */
   overfilled = 0;
-  readonly undrainable: string[] = [];
-  /** Per partition, the replica slots a move filled (not moved again: no chains A → B → C). */
-  private readonly movedInto: Uint32Array;
-  private readonly eps: number;
+  /** Partitions whose replicas on a replaced Down node had no Up replica to copy from. */
+  orphaned = 0;
+  readonly unmovable: string[] = [];
 
-  constructor(
-    readonly c: Cluster,
-    private readonly opts: PlanOptions,
-    /** Every Up node should end at or below this load. */
-    readonly limit: number,
-  ) {
-    this.eps = Math.max(1e-9, limit * 1e-12);
-    this.movedInto = new Uint32Array(c.pids.length);
+  constructor(c: Cluster, opts: PlanOptions) {
+    super(c, opts);
   }
 
-  run(): void {
+  run(evacuate: readonly number[]): void {
     const { c } = this;
-    c.ids.forEach((_, d) => {
-      if (c.kind[d] === DRAINING) this.drain(d);
-    });
+    for (const d of evacuate) this.evacuate(d);
     const over = [...c.order].filter((n) => this.excess(n) > 0);
+    // Up nodes of weight 0 are not receivers, but hold load they must give up.
+    c.ids.forEach((_, n) => {
+      if (c.kind[n] === UP && c.nodeWeight[n] === 0 && this.excess(n) > 0) over.push(n);
+    });
     over.sort((a, b) => c.load[b]! - c.load[a]! || a - b);
     for (const n of over) {
       const first = this.steps.length;
@@ -63,44 +44,44 @@ export class Greedy {
       this.shedReplicas(n);
       this.refine(n, first);
     }
+    fill(this);
   }
 
-  excess(n: number): number {
-    const e = this.c.load[n]! - this.limit;
-    return e > this.eps ? e : 0;
-  }
-
-  private affordable(bytes: number): boolean {
-    const { maxMoves, maxBytes } = this.opts;
-    if (
-      (maxMoves !== undefined && this.moves >= maxMoves) ||
-      (maxBytes !== undefined && this.bytes + bytes > maxBytes)
-    ) {
-      this.capped++;
-      return false;
-    }
-    return true;
-  }
-
-  private drain(d: number): void {
+  private evacuate(d: number): void {
     const { c } = this;
     const ps = Array.from(c.byNode[d]!).filter((p) => c.active[p] && c.holds(p, d));
     ps.sort((a, b) => c.size[b]! - c.size[a]! || a - b);
     for (const p of ps) {
+      if (c.kind[d] === DOWN && c.leader[p] === d) {
+        if (!this.affordable(0)) continue;
+        this.handOff(p, d);
+      }
       if (!this.affordable(c.size[p]!)) continue;
       const w = c.weight(p, d);
-      let r = c.receiver(p, d, w, this.limit);
+      let r = c.receiver(p, d, w, true);
       if (r < 0) {
-        r = c.receiver(p, d, w, Infinity);
+        r = c.receiver(p, d, w, false);
         if (r >= 0) this.overfilled++;
       }
       if (r < 0) {
-        r = c.receiver(p, d, w, Infinity, true);
+        r = c.receiver(p, d, w, false, true);
         if (r >= 0) this.zoneCompromises++;
       }
-      if (r < 0) this.undrainable.push(c.pids[p]!);
+      if (r < 0) this.unmovable.push(c.pids[p]!);
       else this.moveReplica(p, d, r);
     }
+  }
+
+  /** A Down leader's leadership to its emptiest Up replica, which holds the data. */
+  private handOff(p: number, d: number): void {
+    const { c } = this;
+    let best = -1;
+    for (const r of c.replicas(p)) {
+      if (r === d || c.kind[r] !== UP) continue;
+      if (best < 0 || c.load[r]! * c.nodeWeight[best]! < c.load[best]! * c.nodeWeight[r]!) best = r;
+    }
+    if (best >= 0) this.transferLeader(p, d, best);
+    else this.orphaned++;
   }
 
   /** `n`'s movable partitions (led by it, with `led`), by (load, size, id): byNode's order. */
@@ -111,21 +92,21 @@ export class Greedy {
     for (const p of c.byNode[n]!) {
       if (!c.active[p]) continue;
       if ((led || leaderBytes) && c.leader[p] !== n) continue;
-      const k = c.slot(p, n);
-      const slot = k - c.start[p]!;
-      if (k >= 0 && !(slot < 32 && (this.movedInto[p]! >>> slot) & 1)) out.push(p);
+      if (this.movable(p, n)) out.push(p);
     }
     return out;
   }
 
   private shedLeadership(n: number): void {
     const { c } = this;
-    const cands = this.candidates(n, true);
-    this.shed(n, cands, (p) => {
+    this.shed(n, this.candidates(n, true), (p, needy) => {
       let best = -1;
       for (const r of c.replicas(p)) {
-        if (r === n || c.kind[r] !== UP || c.load[r]! + c.size[p]! > this.limit) continue;
-        if (best < 0 || c.load[r]! < c.load[best]! || (c.load[r] === c.load[best] && r < best)) best = r;
+        if (r === n || c.kind[r] !== UP || c.load[r]! + c.size[p]! > c.hi[r]!) continue;
+        if (needy && c.load[r]! >= c.lo[r]!) continue;
+        const x = c.load[r]! * c.nodeWeight[best]!;
+        const y = c.load[best]! * c.nodeWeight[r]!;
+        if (best < 0 || x < y || (x === y && r < best)) best = r;
       }
       if (best < 0 || !this.affordable(0)) return false;
       this.transferLeader(p, n, best);
@@ -135,16 +116,20 @@ export class Greedy {
 
   private shedReplicas(n: number): void {
     const { c } = this;
-    this.shed(n, this.candidates(n, false), (p) => {
-      const r = c.receiver(p, n, c.weight(p, n), this.limit);
+    this.shed(n, this.candidates(n, false), (p, needy) => {
+      const r = c.receiver(p, n, c.weight(p, n), true, false, needy);
       if (r < 0 || !this.affordable(c.size[p]!)) return false;
       this.moveReplica(p, n, r);
       return true;
     });
   }
 
-  /** Moves candidates off `n` until it is within the limit; `tryMove` moves one if it can. */
-  private shed(n: number, cands: number[], tryMove: (p: number) => boolean): void {
+  /**
+   * Moves candidates off `n` until it is within its band; `tryMove` moves one if it can. A node
+   * below its band is the receiver of choice (its deficit must be filled anyway): only when no
+   * candidate can go to one does any node with room take it.
+   */
+  private shed(n: number, cands: number[], tryMove: (p: number, needy: boolean) => boolean): void {
     const { c } = this;
     const taken = new Skips(cands.length);
     for (;;) {
@@ -162,7 +147,8 @@ export class Greedy {
         }
         start = lo - 1;
       }
-      const hit = this.scan(cands, start, taken, tryMove);
+      let hit = this.scan(cands, start, taken, (p) => tryMove(p, true));
+      if (hit < 0) hit = this.scan(cands, start, taken, (p) => tryMove(p, false));
       if (hit < 0) return;
       taken.remove(hit);
     }
@@ -180,58 +166,17 @@ export class Greedy {
     return -1;
   }
 
-  /** Gives back the moves off `n` (since step `first`) that its slack below the limit can absorb. */
+  /**
+   * Gives back the moves off `n` (since step `first`) that its slack below its band can absorb,
+   * unless that would leave their receiver below its own band.
+   */
   private refine(n: number, first: number): void {
     const { c } = this;
     const mine = this.steps.slice(first).filter((s) => s.live && s.from === n);
     mine.sort((a, b) => b.bytes - a.bytes || b.w - a.w || a.p - b.p);
     for (const s of mine) {
-      if (c.load[n]! + s.w <= this.limit + this.eps) this.undo(s);
+      if (c.load[n]! + s.w <= c.hi[n]! + this.eps && c.load[s.to]! - s.w >= c.lo[s.to]! - this.eps)
+        this.undo(s);
     }
-  }
-
-  private moveReplica(p: number, from: number, to: number): void {
-    const { c } = this;
-    const w = c.weight(p, from);
-    const k = c.slot(p, from);
-    c.rep[k] = to;
-    const slot = k - c.start[p]!;
-    if (slot < 32) this.movedInto[p]! |= 1 << slot;
-    const leaderChange = c.leader[p] === from;
-    if (leaderChange) c.leader[p] = to;
-    c.addLoad(from, -w);
-    c.addLoad(to, w);
-    this.record({ p, kind: 'replica', from, to, bytes: c.size[p]!, w, leaderChange, live: true });
-  }
-
-  private transferLeader(p: number, from: number, to: number): void {
-    const { c } = this;
-    const w = c.weight(p, from);
-    c.leader[p] = to;
-    c.addLoad(from, -w);
-    c.addLoad(to, w);
-    this.record({ p, kind: 'leader', from, to, bytes: 0, w, leaderChange: true, live: true });
-  }
-
-  private record(s: Step): void {
-    this.steps.push(s);
-    this.moves++;
-    this.bytes += s.bytes;
-  }
-
-  private undo(s: Step): void {
-    const { c } = this;
-    if (s.kind === 'replica') {
-      const k = c.slot(s.p, s.to);
-      c.rep[k] = s.from;
-      const slot = k - c.start[s.p]!;
-      if (slot < 32) this.movedInto[s.p]! &= ~(1 << slot);
-    }
-    if (s.leaderChange) c.leader[s.p] = s.from;
-    c.addLoad(s.to, -s.w);
-    c.addLoad(s.from, s.w);
-    s.live = false;
-    this.moves--;
-    this.bytes -= s.bytes;
   }
 }

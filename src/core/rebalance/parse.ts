@@ -45,7 +45,13 @@ export function parsePlan(text: string, where: string): RebalancePlan {
     need(f, isNum, 'a number');
   need('bytes_moved', isCount, 'a byte count');
   need('lower_bound_bytes', isCount, 'a byte count');
-  for (const f of ['before', 'after'])
+  for (const f of ['under_before', 'under_after']) need(f, isNum, 'a number');
+  need(
+    'replace_down',
+    (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+    'an array of node ids',
+  );
+  for (const f of ['before', 'after', 'fair'])
     need(f, (v) => isObj(v) && Object.values(v).every(isNum), 'an object of node → load');
   need('notes', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'an array of strings');
   need('checksum', (v) => typeof v === 'string' && v.length > 0, 'a checksum');

@@ -1,7 +1,9 @@
-import { skew } from '../ring-report.js';
+import { balance } from '../fair-share.js';
+import { lowerBounds } from './bounds.js';
 import { finishPlan } from './checksum.js';
-import { Cluster, DOWN, DRAINING, UNKNOWN, UP } from './cluster.js';
+import { Cluster, DOWN, DRAINING, UP } from './cluster.js';
 import { Greedy } from './greedy.js';
+import { describeInput, describeOutcome, pct } from './notes.js';
 import {
   PLAN_VERSION,
   type PlanInput,
@@ -13,52 +15,57 @@ import {
 
 /**
  * `planRebalance`: pure and deterministic (ties break by id). Loads are counted in the unit of
- * `by` over every replica; the skew is over Up nodes. A plan is made when the skew exceeds the
- * threshold or a Draining node holds Active partitions: it then empties Draining nodes and brings
- * every Up node to at most (1 + target) × the mean, Down nodes and non-Active partitions untouched.
+ * `by` over every replica; a node's fair share is the load's total times its weight's share of
+ * the Up nodes' weights (PRODUCT.md §5). A plan is made when an Up node is above `(1 + threshold)`
+ * or below `(1 − threshold)` of its fair share, a Draining node holds Active partitions, or a Down
+ * node being replaced (`replaceDown`) holds any: it then empties those nodes and brings every Up
+ * node within `(1 ± target) · fair`. Other Down nodes and non-Active partitions stay untouched.
  */
 export function planRebalance(input: PlanInput, options: PlanOptions, meta: PlanMeta): RebalancePlan {
   const c = new Cluster(input, options.by);
   const before = c.load.slice();
-  const up = c.ids.map((_, i) => i).filter((i) => c.kind[i] === UP);
-  const draining = c.ids.map((_, i) => i).filter((i) => c.kind[i] === DRAINING);
-  let drainLoad = 0;
-  let drainBytes = 0;
-  let drainCount = 0;
-  for (const d of draining) {
+  const all = c.ids.map((_, i) => i);
+  const up = all.filter((i) => c.kind[i] === UP);
+  const named = options.replaceDown === true ? undefined : new Set(options.replaceDown ?? []);
+  const replaced = options.replaceDown
+    ? all.filter((i) => c.kind[i] === DOWN && (!named || named.has(c.ids[i]!)))
+    : [];
+  const evacuate = [...all.filter((i) => c.kind[i] === DRAINING), ...replaced];
+  const evacuated = { load: 0, bytes: 0, count: 0 };
+  for (const d of evacuate) {
     for (const p of c.byNode[d]!) {
       if (!c.active[p]) continue;
-      drainLoad += c.weight(p, d);
-      drainBytes += c.size[p]!;
-      drainCount++;
+      // With leader-bytes, a Down leader's load lands on the Up replica it hands leadership to.
+      evacuated.load += c.weight(p, d);
+      evacuated.bytes += c.size[p]!;
+      evacuated.count++;
     }
   }
   const upLoad = up.reduce((a, n) => a + before[n]!, 0);
-  const mean = up.length ? (upLoad + drainLoad) / up.length : 0;
-  const limit = (1 + options.target) * mean;
-  const skewBefore = skew(up.map((n) => before[n]!));
-  const notes = [...describeInput(c, input), ...(input.notes ?? [])];
-
-  const triggered = up.length > 0 && (skewBefore > input.imbalance_threshold || drainCount > 0);
-  const g = new Greedy(c, options, limit);
+  c.band(upLoad + evacuated.load, options.target);
+  const weights = up.map((n) => c.nodeWeight[n]!);
+  const start = balance(
+    up.map((n) => before[n]!),
+    weights,
+  );
+  const th = input.imbalance_threshold;
+  const outside = up.filter((n) =>
+    c.fair[n]! > 0
+      ? before[n]! > (1 + th) * c.fair[n]! + 1e-9 || before[n]! < (1 - th) * c.fair[n]! - 1e-9
+      : before[n]! > 0,
+  );
+  const notes = [...describeInput(c, input, replaced), ...(input.notes ?? [])];
+  const triggered = up.length > 0 && (outside.length > 0 || evacuated.count > 0);
+  const g = new Greedy(c, options);
   if (up.length === 0) notes.unshift('no Up node to move data to: nothing planned');
   else if (!triggered)
     notes.unshift(
-      `balanced: skew ${pct(skewBefore)} is within the threshold ${pct(input.imbalance_threshold)} and no Draining node holds data`,
+      `balanced: every Up node is within ${pct(th)} of its fair share (skew ${pct(start.skew)}, under ${pct(start.under)}) and no node to empty holds data`,
     );
   else {
-    notes.unshift(
-      [
-        skewBefore > input.imbalance_threshold
-          ? `skew ${pct(skewBefore)} exceeds the threshold ${pct(input.imbalance_threshold)}`
-          : '',
-        drainCount ? `${drainCount} Active replica(s) on Draining nodes` : '',
-      ]
-        .filter(Boolean)
-        .join('; '),
-    );
-    g.run();
-    notes.push(...describeOutcome(c, g, limit));
+    notes.unshift(triggerNote(c, outside, before, th, evacuated.count, replaced.length > 0));
+    g.run(evacuate);
+    notes.push(...describeOutcome(c, g));
   }
 
   const moves: RebalanceMove[] = g.steps
@@ -73,8 +80,14 @@ export function planRebalance(input: PlanInput, options: PlanOptions, meta: Plan
       mod_revision: c.modRevision[s.p]!,
     }));
   const after = c.computeLoads();
-  const bounds = triggered ? lowerBounds(c, up, before, limit, drainLoad, drainBytes) : { load: 0, bytes: 0 };
+  const end = balance(
+    up.map((n) => after[n]!),
+    weights,
+  );
+  const bounds = triggered ? lowerBounds(c, up, before, evacuated) : { load: 0, bytes: 0 };
   const loadMoved = g.steps.reduce((a, s) => a + (s.live ? s.w : 0), 0);
+  const fair: Record<string, number> = {};
+  for (const n of up) fair[c.ids[n]!] = round3(c.fair[n]!);
   return finishPlan({
     version: PLAN_VERSION,
     id: '',
@@ -84,12 +97,16 @@ export function planRebalance(input: PlanInput, options: PlanOptions, meta: Plan
     config_hash: meta.config_hash,
     by: options.by,
     target: options.target,
-    threshold: input.imbalance_threshold,
+    threshold: th,
     moves,
     before: perNode(c.ids, before),
     after: perNode(c.ids, after),
-    skew_before: round6(skewBefore),
-    skew_after: round6(skew(up.map((n) => after[n]!))),
+    skew_before: round6(start.skew),
+    skew_after: round6(end.skew),
+    under_before: round6(start.under),
+    under_after: round6(end.under),
+    fair,
+    replace_down: replaced.map((n) => c.ids[n]!),
     bytes_moved: moves.reduce((a, m) => a + m.bytes, 0),
     lower_bound_bytes: Math.ceil(bounds.bytes),
     load_moved: options.by === 'partitions' ? loadMoved : Math.round(loadMoved),
@@ -98,79 +115,31 @@ export function planRebalance(input: PlanInput, options: PlanOptions, meta: Plan
   });
 }
 
-/**
- * What no plan can do without: each Up node's load above the limit, plus everything Active on
- * Draining nodes. In bytes: the same for `bytes`; for `partitions`, the smallest partitions that
- * bring each node's count down; for `leader-bytes`, only the Draining data (leadership moves are free).
- */
-function lowerBounds(
+function triggerNote(
   c: Cluster,
-  up: number[],
+  outside: number[],
   load: Float64Array,
-  limit: number,
-  drainLoad: number,
-  drainBytes: number,
-): { load: number; bytes: number } {
-  let excess = 0;
-  let bytes = drainBytes;
-  for (const n of up) {
-    const e = load[n]! - limit;
-    if (e <= 1e-9) continue;
-    excess += e;
-    if (c.by === 'bytes') bytes += e;
-    if (c.by === 'partitions') {
-      const sizes = Array.from(c.byNode[n]!)
-        .filter((p) => c.active[p])
-        .map((p) => c.size[p]!);
-      sizes.sort((a, b) => a - b);
-      bytes += sizes.slice(0, Math.ceil(e - 1e-9)).reduce((a, s) => a + s, 0);
-    }
-  }
-  return { load: excess + drainLoad, bytes };
-}
-
-function describeInput(c: Cluster, input: PlanInput): string[] {
-  const notes: string[] = [];
-  const inactive = input.partitions.filter((p) => p.state !== 'Active');
-  if (inactive.length) {
-    const states = [...new Set(inactive.map((p) => p.state))].sort().join(', ');
-    notes.push(`${inactive.length} partition(s) not Active (${states}): left alone`);
-  }
-  const onDown = c.pids.filter((_, p) => c.replicas(p).some((n) => c.kind[n] === DOWN)).length;
-  if (onDown)
-    notes.push(
-      `${onDown} partition(s) have replicas on Down nodes: they stay there (re-replication is failover's job, see 'otlpctl failover')`,
-    );
-  const unknown = c.ids.filter((_, i) => c.kind[i] === UNKNOWN);
-  if (unknown.length)
-    notes.push(`partitions name node(s) not in the store, left in place: ${unknown.slice(0, 5).join(', ')}`);
-  return notes;
-}
-
-function describeOutcome(c: Cluster, g: Greedy, limit: number): string[] {
-  const notes: string[] = [];
-  if (g.capped) notes.push('stopped at the --max-moves/--max-bytes limit: the plan is partial');
-  if (g.overfilled)
-    notes.push(
-      `${g.overfilled} drained replica(s) could keep their zones apart only on nodes at the limit, which then shed other partitions: bytes above the lower bound`,
-    );
-  if (g.zoneCompromises)
-    notes.push(
-      `${g.zoneCompromises} drained replica(s) share a zone with another replica: no other node could take them`,
-    );
-  if (g.undrainable.length)
-    notes.push(
-      `${g.undrainable.length} partition(s) cannot leave Draining nodes (every Up node already holds a replica): ${g.undrainable.slice(0, 5).join(', ')}`,
-    );
-  const above = c.order.filter((n) => g.excess(n) > 0);
-  if (above.length)
-    notes.push(
-      `target not reached on ${above.length} node(s) (${above
-        .slice(-3)
-        .map((n) => `${c.ids[n]} at ${pct(c.load[n]! / limit - 1)} above the limit`)
-        .join(', ')}): partitions too large, or no node outside their replica set and zones had room`,
-    );
-  return notes;
+  th: number,
+  evacuated: number,
+  replacing: boolean,
+): string {
+  const share = (n: number) => (c.fair[n]! > 0 ? load[n]! / c.fair[n]! : Infinity);
+  const over = outside.filter((n) => share(n) > 1).sort((a, b) => share(b) - share(a) || a - b);
+  const under = outside.filter((n) => share(n) <= 1).sort((a, b) => share(a) - share(b) || a - b);
+  const show = (ns: number[]) =>
+    ns
+      .slice(0, 3)
+      .map((n) => `${c.ids[n]} at ${Number.isFinite(share(n)) ? pct(share(n)) : 'no share'}`)
+      .join(', ') + (ns.length > 3 ? ', …' : '');
+  return [
+    over.length ? `${over.length} node(s) above ${pct(1 + th)} of their fair share (${show(over)})` : '',
+    under.length ? `${under.length} node(s) below ${pct(1 - th)} of their fair share (${show(under)})` : '',
+    evacuated
+      ? `${evacuated} Active replica(s) on ${replacing ? 'Draining or replaced Down' : 'Draining'} nodes`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 function perNode(ids: string[], load: Float64Array): Record<string, number> {
@@ -179,6 +148,6 @@ function perNode(ids: string[], load: Float64Array): Record<string, number> {
   return out;
 }
 
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+// `+ 0`: no -0 in the JSON.
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6 + 0;
 const round3 = (x: number) => Math.round(x * 1e3) / 1e3;
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

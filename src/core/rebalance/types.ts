@@ -13,6 +13,8 @@ export interface PlanNode {
   state: NodeState;
   /** Availability zone ('' when unknown: all such nodes count as one zone). */
   zone: string;
+  /** Ring weight (default 1): the node's fair share is proportional to it (PRODUCT.md §5). */
+  weight?: number;
 }
 
 export interface PlanPartition {
@@ -36,8 +38,13 @@ export interface PlanInput {
 
 export interface PlanOptions {
   by: LoadMeasure;
-  /** Every Up node ends at most (1 + target) × the mean load. */
+  /** Every Up node ends within (1 ± target) × its fair share. */
   target: number;
+  /**
+   * Move every Active replica off these Down nodes (`true`: all Down nodes) to Up nodes, as
+   * Cassandra's `removenode`; without it a Down node keeps its replicas, since it may come back.
+   */
+  replaceDown?: true | readonly string[];
   maxMoves?: number;
   maxBytes?: number;
 }
@@ -82,8 +89,15 @@ export interface RebalancePlan {
   after: Record<string, number>;
   skew_before: number;
   skew_after: number;
+  /** The under-loaded side, `1 − min(load / fair share)` over Up nodes, before and after. */
+  under_before: number;
+  under_after: number;
+  /** Each Up node's fair share of the load after the moves (the centre of its target band). */
+  fair: Record<string, number>;
+  /** Down nodes whose replicas the plan moves (`--replace-down`). */
+  replace_down: string[];
   bytes_moved: number;
-  /** Bytes no plan can do without (see `lowerBounds` in plan.ts). */
+  /** Bytes no plan can do without (see `lowerBounds` in bounds.ts). */
   lower_bound_bytes: number;
   /** The same two figures in the unit of `by`. */
   load_moved: number;
