@@ -12,11 +12,15 @@ end
 function __otlpctl_subs
     switch "$argv[1]"
         case ''
-            printf '%s\n' init nodes locate ring partitions doctor failover rebalance expire audit demo completion
+            printf '%s\n' init config nodes locate ring partitions doctor failover rebalance expire audit demo completion
         case 'init'
             printf '%s\n' 
+        case 'config'
+            printf '%s\n' show
+        case 'config show'
+            printf '%s\n' 
         case 'nodes'
-            printf '%s\n' list show add remove set-state set-location
+            printf '%s\n' list show add remove set-state set-weight decommission set-location
         case 'nodes list'
             printf '%s\n' 
         case 'nodes show'
@@ -26,6 +30,10 @@ function __otlpctl_subs
         case 'nodes remove'
             printf '%s\n' 
         case 'nodes set-state'
+            printf '%s\n' 
+        case 'nodes set-weight'
+            printf '%s\n' 
+        case 'nodes decommission'
             printf '%s\n' 
         case 'nodes set-location'
             printf '%s\n' 
@@ -95,6 +103,7 @@ function __otlpctl_ids
 end
 complete -c otlpctl -f
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a init
+complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a config
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a nodes
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a locate
 complete -c otlpctl -n 'test "(__otlpctl_path)" = ""' -a ring
@@ -130,12 +139,18 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l hash -xa 'xxh64 rus
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l placement -xa 'ring bounded'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l zone-aware
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l no-zone-aware
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l imbalance-threshold
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l max-concurrent-migrations
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l force
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "init"' -l allow-remap
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "config"' -a show
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a list
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a show
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a add
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a remove
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a set-state
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a set-weight
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a decommission
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes"' -a set-location
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes list"' -l state -xa 'Up Down Draining'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes list"' -l zone
@@ -146,6 +161,11 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes add"' -l weight
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes add"' -l address
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes add"' -l state -xa 'Up Down Draining'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes remove"' -l force
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes decommission"' -l by -xa 'bytes leader-bytes partitions'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes decommission"' -l target
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes decommission"' -l max-moves
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes decommission"' -l max-bytes
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes decommission"' -l out
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-location"' -l region
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-location"' -l zone
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "nodes set-location"' -l dc
@@ -224,6 +244,7 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l target
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l max-moves
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l max-bytes
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l out
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l replace-down
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l yes
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l max-concurrent
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l max-bytes-per-sec

@@ -29,14 +29,18 @@ _otlpctl() {
 }
 _otlpctl_subs() {
   case "$1" in
-    "") echo "init nodes locate ring partitions doctor failover rebalance expire audit demo completion" ;;
+    "") echo "init config nodes locate ring partitions doctor failover rebalance expire audit demo completion" ;;
     "init") echo "" ;;
-    "nodes") echo "list show add remove set-state set-location" ;;
+    "config") echo "show" ;;
+    "config show") echo "" ;;
+    "nodes") echo "list show add remove set-state set-weight decommission set-location" ;;
     "nodes list") echo "" ;;
     "nodes show") echo "" ;;
     "nodes add") echo "" ;;
     "nodes remove") echo "" ;;
     "nodes set-state") echo "" ;;
+    "nodes set-weight") echo "" ;;
+    "nodes decommission") echo "" ;;
     "nodes set-location") echo "" ;;
     "locate") echo "metric log range otlp" ;;
     "locate metric") echo "" ;;
@@ -68,13 +72,17 @@ _otlpctl_subs() {
 _otlpctl_flags() {
   case "$1" in
     "") echo "-V --version -o --output --no-color -q --quiet --debug --file --endpoints --cacert --cert --key --user --password --dial-timeout --command-timeout --prefix" ;;
-    "init") echo "--granularity-hours --retention-days --hash-partitions --virtual-nodes --replication-factor --hash --placement --zone-aware --no-zone-aware --force" ;;
+    "init") echo "--granularity-hours --retention-days --hash-partitions --virtual-nodes --replication-factor --hash --placement --zone-aware --no-zone-aware --imbalance-threshold --max-concurrent-migrations --force --allow-remap" ;;
+    "config") echo "" ;;
+    "config show") echo "" ;;
     "nodes") echo "" ;;
     "nodes list") echo "--state --zone" ;;
     "nodes show") echo "" ;;
     "nodes add") echo "--region --zone --dc --weight --address --state" ;;
     "nodes remove") echo "--force" ;;
     "nodes set-state") echo "" ;;
+    "nodes set-weight") echo "" ;;
+    "nodes decommission") echo "--by --target --max-moves --max-bytes --out" ;;
     "nodes set-location") echo "--region --zone --dc" ;;
     "locate") echo "--at --from-time --to-time --around --window --stdin --from --region --zone --dc" ;;
     "locate metric") echo "--from --region --zone --dc --name --service --labels --at" ;;
@@ -91,7 +99,7 @@ _otlpctl_flags() {
     "doctor") echo "--stuck-after --check" ;;
     "failover") echo "--dry-run" ;;
     "rebalance") echo "" ;;
-    "rebalance plan") echo "--by --target --max-moves --max-bytes --out" ;;
+    "rebalance plan") echo "--by --target --max-moves --max-bytes --out --replace-down" ;;
     "rebalance apply") echo "-y --yes --max-concurrent --max-bytes-per-sec --reason --lock-ttl" ;;
     "rebalance status") echo "" ;;
     "rebalance resume") echo "--max-concurrent --max-bytes-per-sec --reason --lock-ttl" ;;

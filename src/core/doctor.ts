@@ -70,13 +70,10 @@ export function checkPartition(p: PartitionMetadata, c: DoctorContext): Finding[
     if (!node) at('unknown-node', `replica '${n}' is not a registered node`, { node: n });
     else if (node.state === 'Down') {
       const leads = n === p.leader;
-      at(
-        'node-down',
-        leads
-          ? `replica '${n}' is Down and is the leader: 'otlpctl failover ${n}' moves leadership; if it will not come back, 'otlpctl rebalance plan --replace-down ${n}'`
-          : `replica '${n}' is Down: if it will not come back, 'otlpctl rebalance plan --replace-down ${n}'`,
-        { node: n, leader: leads },
-      );
+      at('node-down', `replica '${n}' is Down${leads ? ' and is the leader' : ''}`, {
+        node: n,
+        leader: leads,
+      });
     }
   }
   if (p.state === 'Migrating' || p.state === 'Rebalancing') {

@@ -100,7 +100,7 @@ describe.each([
     expect(failover.code, failover.stderr).toBe(0);
     expect(failover.stdout).toMatch(/otlpctl rebalance plan --replace-down node-05/);
     // Without --replace-down a Down node keeps its replicas, and doctor and the plan name the fix.
-    const doctorBefore = await cli('doctor', '-o', 'json');
+    const doctorBefore = await cli('doctor', '-o', 'table');
     expect(doctorBefore.code).toBe(1);
     expect(doctorBefore.stdout).toMatch(/--replace-down node-05/);
     const kept = await json<{ notes: string[]; moves: { from: string }[] }>('rebalance', 'plan');
