@@ -1,5 +1,7 @@
 // `rebalance plan` in-process: planner time at 100 nodes × 184,320 partitions, and the bytes each
-// scenario moves against the lower bound Σ max(0, load − (1 + target)·mean) (issue 4's figures).
+// scenario moves against the two-sided lower bound max(evacuated + Σ excess over (1 + target)·fair,
+// Σ deficit under (1 − target)·fair) (issues 4 and 9); then the operator's days of issue 9: a node
+// joining 12 → 13 and a Down node replaced on 9 nodes, 184,320 partitions each.
 //
 //   npm run build && node bench/rebalance.js
 //
@@ -33,9 +35,9 @@ const zone = (i) => `zone-${i % 3}`;
 const nodes = (n, state = () => 'Up') =>
   Array.from({ length: n }, (_, i) => ({ node_id: nodeId(i), state: state(i), zone: zone(i) }));
 
-/** Partitions placed by the ring over the first `ringNodes` nodes. */
-function ringPartitions(ringNodes) {
-  const infos = nodes(ringNodes).map((n) => ({
+/** Partitions placed by the ring over the first `ringNodes` nodes (of `nodeList`, default 100). */
+function ringPartitions(ringNodes, nodeList = nodes(NODES)) {
+  const infos = nodeList.slice(0, ringNodes).map((n) => ({
     node_id: n.node_id,
     weight: 1,
     state: 'Up',
@@ -49,7 +51,7 @@ function ringPartitions(ringNodes) {
       const size = lognormal();
       out.push({
         partition_id: k.partition_id,
-        nodes: k.ring_replicas,
+        nodes: [...k.ring_replicas],
         leader: k.ring_replicas[0],
         state: 'Active',
         size_bytes: size,
@@ -138,3 +140,41 @@ for (const r of [head, ...rows]) console.log(`  ${r.map((c, i) => c.padEnd(width
 console.log(
   '  (targets: plan time ≤ 2,000 ms; ratio ≤ 1.1×; skew after ≤ 5 %; `leader-bytes` moves leadership first, 0 bytes)',
 );
+
+// The operator's days (issue 9), each once: moves, bytes against the lower bound, skew and the
+// under side (1 − min(load / fair share)) before → after.
+const days = [
+  ['join: 12 nodes + 1 empty (12 → 13)', { nodes: nodes(13), partitions: ringPartitions(12, nodes(13)) }, {}],
+  [
+    'replace-down: 9 nodes, node-004 Down',
+    { nodes: nodes(9, (i) => (i === 4 ? 'Down' : 'Up')), partitions: ringPartitions(9, nodes(9)) },
+    { replaceDown: ['node-004'] },
+  ],
+];
+console.log(
+  `\nissue 9's days, ${fmt(PARTITIONS)} partitions (3 replicas, 3 zones), by bytes, target 5 %, threshold 20 %:`,
+);
+const dayRows = [];
+for (const [name, cluster, extra] of days) {
+  const t = process.hrtime.bigint();
+  const plan = planRebalance(
+    { ...cluster, imbalance_threshold: 0.2 },
+    { by: 'bytes', target: 0.05, ...extra },
+    META,
+  );
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  dayRows.push([
+    name,
+    `${fmt(ms)} ms`,
+    fmt(plan.moves.length),
+    `${fmt(plan.bytes_moved / 1e12, 2)} TB`,
+    `${fmt(plan.lower_bound_bytes / 1e12, 2)} TB`,
+    `${fmt(plan.bytes_moved / plan.lower_bound_bytes, 4)}×`,
+    `${fmt(plan.skew_before * 100, 1)} % → ${fmt(plan.skew_after * 100, 1)} %`,
+    `${fmt(plan.under_before * 100, 1)} % → ${fmt(plan.under_after * 100, 1)} %`,
+  ]);
+}
+const dayHead = ['scenario', 'plan time', 'moves', 'moved', 'lower bound', 'ratio', 'skew', 'under'];
+const dayWidths = dayHead.map((h, i) => Math.max(h.length, ...dayRows.map((r) => r[i].length)));
+for (const r of [dayHead, ...dayRows]) console.log(`  ${r.map((c, i) => c.padEnd(dayWidths[i])).join('  ')}`);
+console.log('  (targets: ratio ≤ 1.1× for the join; every Up node within ±5 % of its fair share after)');

@@ -294,6 +294,7 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
   program
     .command('config')
     .description('the cluster configuration')
+    .addHelpText('after', '\nExamples:\n  $ otlpctl config show\n  $ otlpctl config show -o json')
     .command('show')
     .description('the cluster configuration as stored (-o json: the stored object, unknown fields too)')
     .addHelpText(

@@ -1,5 +1,5 @@
 import { UP } from './cluster.js';
-import { SCAN, type Moves } from './moves.js';
+import type { Moves } from './moves.js';
 import { Skips } from './skips.js';
 
 /**
@@ -13,9 +13,10 @@ import { Skips } from './skips.js';
 export function fill(m: Moves): void {
   const { c } = m;
   const under = c.order.filter((u) => m.deficit(u) > 0);
-  // Per donor, the positions in its partition list it no longer holds: skipped, not rescanned.
-  const gone = new Map<number, Skips>();
   for (const u of under) {
+    // Per donor, the positions in its list that cannot go to `u` (no longer held, or held by `u`,
+    // or its zones would suffer): skipped from then on, so a long run of them never hides the rest.
+    const gone = new Map<number, Skips>();
     while (m.deficit(u) > 0 && pull(m, u, gone));
   }
 }
@@ -48,23 +49,23 @@ function pick(m: Moves, d: number, u: number, skips: Skips): number {
   const list = c.byNode[d]!;
   const led = c.by === 'leader-bytes';
   const ok = (p: number) =>
+    c.holds(p, d) &&
     c.active[p] === 1 &&
     (c.by === 'partitions' || c.size[p]! > 0) &&
     (!led || c.leader[p] === d) &&
     m.movable(p, d) &&
     !c.holds(p, u) &&
     c.zoneOk(p, d, u);
-  /** Whether position i is still held; if not, it is skipped from now on. */
-  const held = (i: number) => {
-    if (c.holds(list[i]!, d)) return true;
+  /** Whether position i can go to `u`; if not, it is skipped from now on. */
+  const fits = (i: number) => {
+    if (ok(list[i]!)) return true;
     skips.remove(i);
     return false;
   };
   if (c.by === 'partitions') {
     if (cap < 1) return -1;
     // Every partition weighs 1: the smallest in bytes.
-    for (let i = skips.above(0), k = 0; i < list.length && k < SCAN; i = skips.above(i + 1))
-      if (held(i) && (k++, ok(list[i]!))) return i;
+    for (let i = skips.above(0); i < list.length; i = skips.above(i + 1)) if (fits(i)) return i;
     return -1;
   }
   const fit = Math.min(m.deficit(u), cap);
@@ -75,14 +76,9 @@ function pick(m: Moves, d: number, u: number, skips: Skips): number {
     if (c.size[list[mid]!]! <= fit) lo = mid + 1;
     else hi = mid;
   }
-  for (let i = skips.below(lo - 1), k = 0; i >= 0 && k < SCAN; i = skips.below(i - 1))
-    if (held(i) && (k++, ok(list[i]!))) return i;
-  for (
-    let i = skips.above(lo), k = 0;
-    i < list.length && k < SCAN && c.size[list[i]!]! <= cap;
-    i = skips.above(i + 1)
-  )
-    if (held(i) && (k++, ok(list[i]!))) return i;
+  for (let i = skips.below(lo - 1); i >= 0; i = skips.below(i - 1)) if (fits(i)) return i;
+  for (let i = skips.above(lo); i < list.length && c.size[list[i]!]! <= cap; i = skips.above(i + 1))
+    if (fits(i)) return i;
   return -1;
 }
 

@@ -1,21 +1,25 @@
 import { DOWN, UP, type Cluster } from './cluster.js';
 import { fill } from './fill.js';
-import { Moves, SCAN, type Step } from './moves.js';
+import { Moves, type Step } from './moves.js';
 import { Skips } from './skips.js';
 import type { PlanOptions } from './types.js';
 
 /**
- * The moves, in three phases. 1. Evacuate: Draining nodes and the Down nodes being replaced give
- * up every Active replica (largest first, each to the emptiest Up node with room; a Down leader
- * first hands leadership to an Up replica). 2. Shed: each Up node above its band, most loaded
- * first, sheds the partition whose load best fits the remaining excess (the largest that does not
- * overshoot, else the smallest that does) to the emptiest node that holds no replica of it, keeps
- * its replicas' zones apart and stays within its band; with `leader-bytes`, leadership passes to an
- * existing replica (zero bytes) first; moves the final slack can take back are undone. 3. Fill
- * (fill.ts): each Up node below its band pulls from the fullest nodes that stay within theirs.
+ * The moves, in phases. 1. Evacuate: Draining nodes and the Down nodes being replaced give up
+ * every Active replica (largest first, each to the emptiest Up node with room; a Down leader first
+ * hands leadership to an Up replica). 2. Shed: each Up node above its band, most loaded first,
+ * sheds the partition whose load best fits the remaining excess (the largest that does not
+ * overshoot, else the smallest that does) to a node below its band that holds no replica of it and
+ * keeps its replicas' zones apart; with `leader-bytes`, leadership passes to an existing replica
+ * (zero bytes) first; moves the final slack can take back are undone. 3. Fill (fill.ts): each Up
+ * node below its band pulls from the fullest nodes that stay within theirs. 4. Shed again, now to
+ * any node with room, what is still above a band.
  */
 
 export type { Step };
+
+/** Candidates that may fail to move in one node's shedding before it gives up: bounds a stuck node. */
+const FAILURES = 4096;
 
 export class Greedy extends Moves {
   zoneCompromises = 0;
@@ -30,8 +34,16 @@ export class Greedy extends Moves {
   }
 
   run(evacuate: readonly number[]): void {
-    const { c } = this;
     for (const d of evacuate) this.evacuate(d);
+    // Excess goes to nodes below their band first (their deficit must be filled anyway); what
+    // none of them can take waits until they are filled, then goes to any node with room.
+    this.shedAll(true);
+    fill(this);
+    this.shedAll(false);
+  }
+
+  private shedAll(needy: boolean): void {
+    const { c } = this;
     const over = [...c.order].filter((n) => this.excess(n) > 0);
     // Up nodes of weight 0 are not receivers, but hold load they must give up.
     c.ids.forEach((_, n) => {
@@ -40,11 +52,11 @@ export class Greedy extends Moves {
     over.sort((a, b) => c.load[b]! - c.load[a]! || a - b);
     for (const n of over) {
       const first = this.steps.length;
-      if (c.by === 'leader-bytes') this.shedLeadership(n);
-      this.shedReplicas(n);
+      // Leadership moves copy nothing: worth taking from any replica, needy or not.
+      if (c.by === 'leader-bytes') this.shedLeadership(n, false);
+      this.shedReplicas(n, needy);
       this.refine(n, first);
     }
-    fill(this);
   }
 
   private evacuate(d: number): void {
@@ -97,9 +109,9 @@ export class Greedy extends Moves {
     return out;
   }
 
-  private shedLeadership(n: number): void {
+  private shedLeadership(n: number, needy: boolean): void {
     const { c } = this;
-    this.shed(n, this.candidates(n, true), (p, needy) => {
+    this.shed(n, this.candidates(n, true), (p) => {
       let best = -1;
       for (const r of c.replicas(p)) {
         if (r === n || c.kind[r] !== UP || c.load[r]! + c.size[p]! > c.hi[r]!) continue;
@@ -114,9 +126,9 @@ export class Greedy extends Moves {
     });
   }
 
-  private shedReplicas(n: number): void {
+  private shedReplicas(n: number, needy: boolean): void {
     const { c } = this;
-    this.shed(n, this.candidates(n, false), (p, needy) => {
+    this.shed(n, this.candidates(n, false), (p) => {
       const r = c.receiver(p, n, c.weight(p, n), true, false, needy);
       if (r < 0 || !this.affordable(c.size[p]!)) return false;
       this.moveReplica(p, n, r);
@@ -125,19 +137,21 @@ export class Greedy extends Moves {
   }
 
   /**
-   * Moves candidates off `n` until it is within its band; `tryMove` moves one if it can. A node
-   * below its band is the receiver of choice (its deficit must be filled anyway): only when no
-   * candidate can go to one does any node with room take it.
+   * Moves candidates off `n` until it is within its band; `tryMove` moves one if it can. While `n`
+   * sheds, receivers only fill up and the other replicas stay put, so a candidate that cannot move
+   * now never will in this call: it is dropped, and the search goes on past it (at most FAILURES
+   * of them, which bounds the work on a node that is stuck).
    */
-  private shed(n: number, cands: number[], tryMove: (p: number, needy: boolean) => boolean): void {
+  private shed(n: number, cands: number[], tryMove: (p: number) => boolean): void {
     const { c } = this;
-    const taken = new Skips(cands.length);
+    const out = new Skips(cands.length);
+    const budget = { failures: FAILURES };
     for (;;) {
       const e = this.excess(n);
       if (e === 0) return;
       let start = 0;
       if (c.by !== 'partitions') {
-        // The last candidate whose load does not exceed the excess (taken ones keep their place).
+        // The last candidate whose load does not exceed the excess (dropped ones keep their place).
         let lo = 0;
         let hi = cands.length;
         while (lo < hi) {
@@ -147,22 +161,36 @@ export class Greedy extends Moves {
         }
         start = lo - 1;
       }
-      let hit = this.scan(cands, start, taken, (p) => tryMove(p, true));
-      if (hit < 0) hit = this.scan(cands, start, taken, (p) => tryMove(p, false));
+      const hit = this.scan(cands, start, out, tryMove, budget);
       if (hit < 0) return;
-      taken.remove(hit);
+      out.remove(hit);
     }
   }
 
-  /** From `start` down (the best fit first), then up; at most SCAN candidates each way. */
-  private scan(cands: number[], start: number, taken: Skips, tryMove: (p: number) => boolean): number {
+  /** From `start` down (the best fit first), then up; failures are dropped from `out`. */
+  private scan(
+    cands: number[],
+    start: number,
+    out: Skips,
+    tryMove: (p: number) => boolean,
+    budget: { failures: number },
+  ): number {
+    const attempt = (i: number) => {
+      if (tryMove(cands[i]!)) return true;
+      out.remove(i);
+      budget.failures--;
+      return false;
+    };
     if (this.c.by !== 'partitions') {
-      let i = taken.below(start);
-      for (let k = 0; i >= 0 && k < SCAN; k++, i = taken.below(i - 1)) if (tryMove(cands[i]!)) return i;
+      for (let i = out.below(start); i >= 0 && budget.failures > 0; i = out.below(i - 1))
+        if (attempt(i)) return i;
     }
-    let i = taken.above(this.c.by === 'partitions' ? 0 : start + 1);
-    for (let k = 0; i < cands.length && k < SCAN; k++, i = taken.above(i + 1))
-      if (tryMove(cands[i]!)) return i;
+    for (
+      let i = out.above(this.c.by === 'partitions' ? 0 : start + 1);
+      i < cands.length && budget.failures > 0;
+      i = out.above(i + 1)
+    )
+      if (attempt(i)) return i;
     return -1;
   }
 

@@ -6,9 +6,6 @@ import type { PlanOptions } from './types.js';
  * recorded as a step that can be undone; `--max-moves`/`--max-bytes` are checked here.
  */
 
-/** Candidates scanned per pick on each side of the best fit: bounds the work on a stuck node. */
-export const SCAN = 512;
-
 export interface Step {
   p: number;
   kind: 'replica' | 'leader';
