@@ -14,11 +14,12 @@ const require = createRequire(import.meta.url);
 const { BUNDLE, CACHE } = require('../bin/load.js');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-// Bundled: commander (on every path) and the protobuf runtime of the etcd client (resolving its
-// ~30 files from node_modules would cost more than compiling it from the code cache; it runs only
-// with --endpoints). The rest load lazily from node_modules when a command needs them (chalk/ora
-// only on a terminal).
-const BUNDLED = ['commander', '@bufbuild/protobuf'];
+// Bundled: commander and its typings' re-export (on every path), valibot (the config check is on
+// locate's path; tree-shaken to the checks src/ uses) and the protobuf runtime of the etcd client
+// (resolving its ~30 files from node_modules would cost more than compiling it from the code
+// cache; it runs only with --endpoints). The rest load lazily from node_modules when a command
+// needs them (chalk/ora only on a terminal).
+const BUNDLED = ['commander', '@commander-js/extra-typings', 'valibot', '@bufbuild/protobuf'];
 const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.includes(name));
 
 // commander requires node:child_process at load, for executable subcommands otlpctl does not have;

@@ -1,26 +1,26 @@
 import { UsageError } from './core/errors.js';
+import { expectation, intIn, type Check } from './core/schema.js';
 
 /** Flag values to typed options, each failure one line naming the flag and what was expected. */
 
-export function intArg(flag: string, min: number, max: number) {
+// Decimal only: Number() would also take '0x10', '1e3' and ' '.
+const DECIMAL = /^[-+]?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * A numeric flag checked by `check`: the config's own check where the flag sets a config field
+ * (core/config.ts CONFIG_CHECKS), so a flag and the stored value it becomes agree on their bounds.
+ */
+export function checkedArg(flag: string, check: Check<number>) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new UsageError(`${flag} '${value}': expected an integer from ${min} to ${max}`);
-    }
+    const n = DECIMAL.test(value.trim()) ? Number(value) : NaN;
+    const expected = expectation(check, n);
+    if (expected !== undefined) throw new UsageError(`${flag} '${value}': expected ${expected}`);
     return n;
   };
 }
 
-export function numberArg(flag: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-      throw new UsageError(`${flag} '${value}': expected a number from ${min} to ${max}`);
-    }
-    return n;
-  };
-}
+/** A flag whose bounds are its own (no stored value has them). */
+export const intArg = (flag: string, min: number, max: number) => checkedArg(flag, intIn(min, max));
 
 export function choiceArg<T extends string>(flag: string, choices: readonly T[]) {
   return (value: string): T => {

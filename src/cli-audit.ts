@@ -1,10 +1,10 @@
-import { Option, type Command } from 'commander';
+import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { choiceArg } from './cli-args.js';
 import { AUDIT_RESULTS } from './core/model.js';
 import type { Act } from './cli-act.js';
 
 /** Commander wiring of `audit`. */
-export function addAudit(program: Command, act: Act): void {
+export function addAudit(program: CommandUnknownOpts, act: Act): void {
   const audit = program
     .command('audit')
     .description('the audit log (<prefix>/audit/): who ran what, when, why, with what result')
@@ -21,10 +21,5 @@ export function addAudit(program: Command, act: Act): void {
       'after',
       '\nExamples:\n  $ otlpctl audit list --since 24h\n  $ otlpctl audit list --command rebalance --result failed -o json',
     )
-    .action(
-      act(
-        (o: { since?: string; command?: string; result?: (typeof AUDIT_RESULTS)[number] }) => async (ctx) =>
-          (await import('./commands/audit.js')).auditList(o, ctx),
-      ),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/audit.js')).auditList(o, ctx)));
 }

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { choiceArg } from './cli-args.js';
 import type { Act } from './cli-act.js';
 
 /** The hidden `__ids` command the completion scripts call for node and partition ids. */
-export function addCompleteIds(program: Command, act: Act): void {
+export function addCompleteIds(program: CommandUnknownOpts, act: Act): void {
   program
     .command('__ids', { hidden: true })
     .description('ids for shell completion (used by the completion scripts)')
@@ -11,7 +11,7 @@ export function addCompleteIds(program: Command, act: Act): void {
     .argument('[word]', 'the prefix typed so far', '')
     .action(
       act(
-        (kind: 'nodes' | 'partitions', word: string) => async (ctx) =>
+        (kind, word) => async (ctx) =>
           (await import('./commands/complete-ids.js')).completeIds(kind, word, ctx),
       ),
     );

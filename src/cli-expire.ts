@@ -1,11 +1,12 @@
-import { Option, type Command } from 'commander';
+import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Act } from './cli-act.js';
-import { intArg } from './cli-args.js';
-import { parseMaxDelete, type MaxDelete } from './core/expire.js';
+import { checkedArg } from './cli-args.js';
+import { CONFIG_CHECKS } from './core/config.js';
+import { parseMaxDelete } from './core/expire.js';
 import { parseDuration } from './core/time-input.js';
 
 /** Commander wiring of `expire` (issue 5). */
-export function addExpire(program: Command, act: Act): void {
+export function addExpire(program: CommandUnknownOpts, act: Act): void {
   program
     .command('expire')
     .description(
@@ -16,7 +17,7 @@ export function addExpire(program: Command, act: Act): void {
       new Option(
         '--retention-days <n>',
         'keep this many days (default: the configured retention_days)',
-      ).argParser(intArg('--retention-days', 1, 36_600)),
+      ).argParser(checkedArg('--retention-days', CONFIG_CHECKS.retention_days)),
     )
     .addOption(
       new Option(
@@ -48,27 +49,6 @@ Exit codes: 0 done or nothing to do · 4 another run holds the lock · 5 --max-d
             6 some partitions could not be deleted · 130 interrupted (safe to run again) · 1 store error`,
     )
     .action(
-      act(
-        (o: {
-          now?: string;
-          retentionDays?: number;
-          maxDelete?: MaxDelete;
-          dryRun: boolean;
-          wait?: number;
-        }) =>
-          async (ctx) => {
-            const { expire } = await import('./commands/expire.js');
-            return expire(
-              {
-                now: o.now,
-                retentionDays: o.retentionDays,
-                maxDelete: o.maxDelete,
-                dryRun: o.dryRun,
-                waitMs: o.wait,
-              },
-              ctx,
-            );
-          },
-      ),
+      act((o) => async (ctx) => (await import('./commands/expire.js')).expire({ ...o, waitMs: o.wait }, ctx)),
     );
 }

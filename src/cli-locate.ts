@@ -1,10 +1,17 @@
-import { Option, type Command } from 'commander';
+import {
+  Option,
+  type Command,
+  type CommandUnknownOpts,
+  type OptionValues,
+} from '@commander-js/extra-typings';
 import { choiceArg, labelsArg } from './cli-args.js';
 import { UsageError } from './core/errors.js';
 import type { Act } from './cli-act.js';
 
 /** Commander wiring of the `locate` family. */
-function vantageOptions(cmd: Command): Command {
+function vantageOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
   return cmd
     .option('--from <node>', 'vantage node for the preferred replica')
     .option('--region <r>', 'vantage region')
@@ -12,7 +19,7 @@ function vantageOptions(cmd: Command): Command {
     .option('--dc <d>', 'vantage data center');
 }
 
-export function addLocate(program: Command, act: Act): void {
+export function addLocate(program: CommandUnknownOpts, act: Act): void {
   const locate = vantageOptions(
     program
       .command('locate')
@@ -40,7 +47,7 @@ Examples:
   $ otlpctl locate otlp export.json -o ndjson`,
   );
   locate.action(
-    act((traceId: string | undefined, o: Record<string, never>) => async (ctx) => {
+    act((traceId, o) => async (ctx) => {
       if (o.stdin) {
         if (traceId !== undefined)
           throw new UsageError('locate --stdin reads ids from stdin; do not also give one');
@@ -64,11 +71,8 @@ Examples:
     )
     .action(
       act(
-        (o: Record<string, never>) => async (ctx) =>
-          (await import('./commands/locate-keys.js')).locateMetric(
-            { ...o, labels: o.labels ?? [] } as never,
-            ctx,
-          ),
+        (o) => async (ctx) =>
+          (await import('./commands/locate-keys.js')).locateMetric({ ...o, labels: o.labels ?? [] }, ctx),
       ),
     );
   vantageOptions(locate.command('log').description("where a log record goes (the seed's LogPartitionKey)"))
@@ -80,12 +84,7 @@ Examples:
       'after',
       "\nExample:\n  $ otlpctl locate log --service checkout --severity ERROR --body 'payment declined' --at now-10m",
     )
-    .action(
-      act(
-        (o: Record<string, never>) => async (ctx) =>
-          (await import('./commands/locate-keys.js')).locateLog(o as never, ctx),
-      ),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/locate-keys.js')).locateLog(o, ctx)));
   vantageOptions(
     locate
       .command('range')
@@ -100,12 +99,7 @@ Examples:
         .default('traces'),
     )
     .addHelpText('after', '\nExample:\n  $ otlpctl locate range --from-time now-3h --to-time now-1h -o json')
-    .action(
-      act(
-        (o: Record<string, never>) => async (ctx) =>
-          (await import('./commands/locate-range.js')).locateRange(o as never, ctx),
-      ),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/locate-range.js')).locateRange(o, ctx)));
   locate
     .command('otlp')
     .description('write routing of OTLP/JSON data (a request, or JSON lines from the file exporter)')
@@ -115,9 +109,6 @@ Examples:
       '\nExamples:\n  $ otlpctl locate otlp export.json -o tsv\n  $ tail -n 100 /var/log/otelcol/traces.jsonl | otlpctl locate otlp - -o ndjson',
     )
     .action(
-      act(
-        (file: string) => async (ctx) =>
-          (await import('./commands/locate-otlp.js')).locateOtlp({ file }, ctx),
-      ),
+      act((file) => async (ctx) => (await import('./commands/locate-otlp.js')).locateOtlp({ file }, ctx)),
     );
 }

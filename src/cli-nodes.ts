@@ -1,11 +1,12 @@
-import { Option, type Command } from 'commander';
-import { choiceArg, intArg, nodeIdArg, numberArg } from './cli-args.js';
+import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { checkedArg, choiceArg, intArg, nodeIdArg } from './cli-args.js';
+import { NODE_WEIGHT } from './core/records.js';
 import { NODE_STATES } from './core/model.js';
 import type { Act } from './cli-act.js';
 import { addPlanOptions } from './cli-rebalance.js';
 
 /** Commander wiring of `nodes` and `ring`. */
-export function addNodes(program: Command, act: Act): void {
+export function addNodes(program: CommandUnknownOpts, act: Act): void {
   const nodes = program
     .command('nodes')
     .description('ring membership and locality: list, show, add, remove, set-state, set-location')
@@ -26,12 +27,7 @@ export function addNodes(program: Command, act: Act): void {
       'after',
       '\nExamples:\n  $ otlpctl nodes list\n  $ otlpctl nodes list --state Down --zone eu-west-1a -o tsv',
     )
-    .action(
-      act(
-        (o: { state?: (typeof NODE_STATES)[number]; zone?: string }) => async (ctx) =>
-          (await import('./commands/nodes.js')).nodesList(o, ctx),
-      ),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/nodes.js')).nodesList(o, ctx)));
   nodes
     .command('show')
     .description(
@@ -39,7 +35,7 @@ export function addNodes(program: Command, act: Act): void {
     )
     .argument('<node-id>', 'node id', nodeIdArg)
     .addHelpText('after', '\nExample:\n  $ otlpctl nodes show node-05 -o json')
-    .action(act((id: string) => async (ctx) => (await import('./commands/nodes.js')).nodesShow(id, ctx)));
+    .action(act((id) => async (ctx) => (await import('./commands/nodes.js')).nodesShow(id, ctx)));
   nodes
     .command('add')
     .description('add a node to the ring')
@@ -49,7 +45,7 @@ export function addNodes(program: Command, act: Act): void {
     .option('--dc <d>', 'data center')
     .addOption(
       new Option('--weight <w>', 'ring weight (points = virtual_nodes × weight)').argParser(
-        numberArg('--weight', 0, 100),
+        checkedArg('--weight', NODE_WEIGHT),
       ),
     )
     .option('--address <a>', 'address, e.g. 10.0.0.7:4317')
@@ -64,8 +60,7 @@ export function addNodes(program: Command, act: Act): void {
     )
     .action(
       act(
-        (id: string, o: Record<string, never>) => async (ctx) =>
-          (await import('./commands/nodes.js')).nodesAdd({ nodeId: id, ...o }, ctx),
+        (id, o) => async (ctx) => (await import('./commands/nodes.js')).nodesAdd({ nodeId: id, ...o }, ctx),
       ),
     );
   nodes
@@ -75,10 +70,7 @@ export function addNodes(program: Command, act: Act): void {
     .option('--force', 'remove even though partitions still name it', false)
     .addHelpText('after', '\nExample:\n  $ otlpctl nodes remove node-13')
     .action(
-      act(
-        (id: string, o: { force: boolean }) => async (ctx) =>
-          (await import('./commands/nodes.js')).nodesRemove(id, o.force, ctx),
-      ),
+      act((id, o) => async (ctx) => (await import('./commands/nodes.js')).nodesRemove(id, o.force, ctx)),
     );
   nodes
     .command('set-state')
@@ -87,24 +79,20 @@ export function addNodes(program: Command, act: Act): void {
     .argument('<state>', 'Up|Down|Draining', choiceArg('state', NODE_STATES))
     .addHelpText('after', '\nExample:\n  $ otlpctl nodes set-state node-05 Draining')
     .action(
-      act(
-        (id: string, state: (typeof NODE_STATES)[number]) => async (ctx) =>
-          (await import('./commands/nodes.js')).nodesSetState(id, state, ctx),
-      ),
+      act((id, state) => async (ctx) => (await import('./commands/nodes.js')).nodesSetState(id, state, ctx)),
     );
   nodes
     .command('set-weight')
     .description("change a node's weight: its ring points and its fair share of the data (e.g. more disk)")
     .argument('<node-id>', 'node id', nodeIdArg)
-    .argument('<weight>', 'a number from 0 to 100 (default weight 1)', numberArg('weight', 0, 100))
+    .argument('<weight>', 'a number from 0 to 100 (default weight 1)', checkedArg('weight', NODE_WEIGHT))
     .addHelpText(
       'after',
       '\nExample:\n  $ otlpctl nodes set-weight node-07 2 && otlpctl rebalance plan --out plan.json',
     )
     .action(
       act(
-        (id: string, weight: number) => async (ctx) =>
-          (await import('./commands/nodes.js')).nodesSetWeight(id, weight, ctx),
+        (id, weight) => async (ctx) => (await import('./commands/nodes.js')).nodesSetWeight(id, weight, ctx),
       ),
     );
   addPlanOptions(
@@ -121,7 +109,7 @@ export function addNodes(program: Command, act: Act): void {
     )
     .action(
       act(
-        (id: string, o: Record<string, never>) => async (ctx) =>
+        (id, o) => async (ctx) =>
           (await import('./commands/nodes-decommission.js')).nodesDecommission(id, o, ctx),
       ),
     );
@@ -134,14 +122,11 @@ export function addNodes(program: Command, act: Act): void {
     .option('--dc <d>', 'data center')
     .addHelpText('after', '\nExample:\n  $ otlpctl nodes set-location node-05 --zone eu-west-1b --dc dc-4')
     .action(
-      act(
-        (id: string, o: { region?: string; zone?: string; dc?: string }) => async (ctx) =>
-          (await import('./commands/nodes.js')).nodesSetLocation(id, o, ctx),
-      ),
+      act((id, o) => async (ctx) => (await import('./commands/nodes.js')).nodesSetLocation(id, o, ctx)),
     );
 }
 
-export function addRing(program: Command, act: Act): void {
+export function addRing(program: CommandUnknownOpts, act: Act): void {
   program
     .command('ring')
     .description(
@@ -167,7 +152,5 @@ export function addRing(program: Command, act: Act): void {
       'after',
       '\nExamples:\n  $ otlpctl ring --hours 1\n  $ otlpctl ring --simulate-add node-13:2@eu-west-1c node-14 -o json\n  $ otlpctl ring --simulate-fail-zone eu-west-1a',
     )
-    .action(
-      act((o: Record<string, never>) => async (ctx) => (await import('./commands/ring.js')).ring(o, ctx)),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/ring.js')).ring(o, ctx)));
 }

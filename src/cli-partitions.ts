@@ -1,11 +1,12 @@
-import { Option, type Command } from 'commander';
-import { choiceArg, intArg, listOf, nodeIdArg } from './cli-args.js';
-import { CHECKS, type Check } from './core/doctor.js';
+import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { checkedArg, choiceArg, intArg, listOf, nodeIdArg } from './cli-args.js';
+import { PARTITION_COUNT } from './core/records.js';
+import { CHECKS } from './core/doctor.js';
 import { PARTITION_SORT_KEYS, PARTITION_STATES } from './core/model.js';
 import type { Act } from './cli-act.js';
 
 /** Commander wiring of `partitions`, `doctor` and `failover`. */
-export function addPartitions(program: Command, act: Act): void {
+export function addPartitions(program: CommandUnknownOpts, act: Act): void {
   const partitions = program
     .command('partitions')
     .description('partition metadata: list, show, stats, register, set-state')
@@ -48,20 +49,13 @@ export function addPartitions(program: Command, act: Act): void {
       'after',
       '\nExamples:\n  $ otlpctl partitions list --state Migrating\n  $ otlpctl partitions list --node node-05 --from-time now-6h -o ndjson\n  $ otlpctl partitions list --sort size --limit 10        # the ten largest',
     )
-    .action(
-      act(
-        (o: Record<string, never>) => async (ctx) =>
-          (await import('./commands/partitions.js')).partitionsList(o, ctx),
-      ),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/partitions.js')).partitionsList(o, ctx)));
   partitions
     .command('show')
     .description("one partition's stored metadata, with its ring placement")
     .argument('<partition-id>', 'e.g. partition_498836_0058')
     .addHelpText('after', '\nExample:\n  $ otlpctl partitions show partition_498836_0058 -o json')
-    .action(
-      act((id: string) => async (ctx) => (await import('./commands/partitions.js')).partitionsShow(id, ctx)),
-    );
+    .action(act((id) => async (ctx) => (await import('./commands/partitions.js')).partitionsShow(id, ctx)));
   partitions
     .command('stats')
     .description('per node bytes, records, partitions, leaders; skew')
@@ -76,10 +70,7 @@ export function addPartitions(program: Command, act: Act): void {
       '\nExamples:\n  $ otlpctl partitions stats\n  $ otlpctl partitions stats --by leader-bytes -o json',
     )
     .action(
-      act(
-        (o: Record<string, never>) => async (ctx) =>
-          (await import('./commands/partition-stats.js')).partitionsStats(o, ctx),
-      ),
+      act((o) => async (ctx) => (await import('./commands/partition-stats.js')).partitionsStats(o, ctx)),
     );
   partitions
     .command('register')
@@ -91,13 +82,9 @@ export function addPartitions(program: Command, act: Act): void {
       ),
     )
     .addOption(new Option('--leader <node>', 'leader (default: the first replica)').argParser(nodeIdArg))
+    .addOption(new Option('--size-bytes <n>', 'size').argParser(checkedArg('--size-bytes', PARTITION_COUNT)))
     .addOption(
-      new Option('--size-bytes <n>', 'size').argParser(intArg('--size-bytes', 0, Number.MAX_SAFE_INTEGER)),
-    )
-    .addOption(
-      new Option('--record-count <n>', 'records').argParser(
-        intArg('--record-count', 0, Number.MAX_SAFE_INTEGER),
-      ),
+      new Option('--record-count <n>', 'records').argParser(checkedArg('--record-count', PARTITION_COUNT)),
     )
     .addOption(
       new Option('--state <state>', 'Active|Rebalancing|Migrating|ReadOnly').argParser(
@@ -110,7 +97,7 @@ export function addPartitions(program: Command, act: Act): void {
     )
     .action(
       act(
-        (id: string, o: Record<string, never>) => async (ctx) =>
+        (id, o) => async (ctx) =>
           (await import('./commands/partitions.js')).partitionsRegister({ ...o, partitionId: id }, ctx),
       ),
     );
@@ -122,7 +109,7 @@ export function addPartitions(program: Command, act: Act): void {
     .addHelpText('after', '\nExample:\n  $ otlpctl partitions set-state partition_498836_0058 ReadOnly')
     .action(
       act(
-        (id: string, state: (typeof PARTITION_STATES)[number]) => async (ctx) =>
+        (id, state) => async (ctx) =>
           (await import('./commands/partitions.js')).partitionsSetState(id, state, ctx),
       ),
     );
@@ -140,22 +127,12 @@ export function addPartitions(program: Command, act: Act): void {
       'after',
       '\nExamples:\n  $ otlpctl doctor\n  $ otlpctl doctor --check node-down -o tsv    # every partition on a Down node\n  $ otlpctl doctor -o json | jq .counts',
     )
-    .action(
-      act(
-        (o: { stuckAfter?: string; check?: Check[] }) => async (ctx) =>
-          (await import('./commands/doctor.js')).doctor(o, ctx),
-      ),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/doctor.js')).doctor(o, ctx)));
   program
     .command('failover')
     .description('mark a node Down and move leadership of its partitions to the best healthy replica')
     .argument('<node-id>', 'the failed node', nodeIdArg)
     .option('--dry-run', 'show what would change; change nothing', false)
     .addHelpText('after', '\nExamples:\n  $ otlpctl failover node-05 --dry-run\n  $ otlpctl failover node-05')
-    .action(
-      act(
-        (id: string, o: { dryRun: boolean }) => async (ctx) =>
-          (await import('./commands/failover.js')).failover(id, o, ctx),
-      ),
-    );
+    .action(act((id, o) => async (ctx) => (await import('./commands/failover.js')).failover(id, o, ctx)));
 }

@@ -1,7 +1,14 @@
-import { Option, type Command } from 'commander';
-import { choiceArg, intArg, numberArg } from './cli-args.js';
+import {
+  Option,
+  type Command,
+  type CommandUnknownOpts,
+  type OptionValues,
+} from '@commander-js/extra-typings';
+import { checkedArg, choiceArg, intArg } from './cli-args.js';
 import type { Act } from './cli-act.js';
+import { CONFIG_CHECKS } from './core/config.js';
 import { UsageError } from './core/errors.js';
+import { PLAN_TARGET } from './core/rebalance/parse.js';
 
 /** Commander wiring of `rebalance plan|apply|status|resume|cancel` (issue 4). */
 
@@ -33,13 +40,6 @@ function bytesArg(flag: string) {
   };
 }
 
-interface RunFlags {
-  maxConcurrent?: number;
-  maxBytesPerSec?: number;
-  reason?: string;
-  lockTtl?: number;
-}
-
 const LOCK_TTL = () =>
   new Option('--lock-ttl <seconds>', 'how long the lock outlives a crashed run (default 15)').argParser(
     intArg('--lock-ttl', 2, 3600),
@@ -47,7 +47,7 @@ const LOCK_TTL = () =>
 const REASON = () => new Option('--reason <text>', 'why, for the audit record');
 const CONCURRENT = () =>
   new Option('--max-concurrent <n>', 'moves in flight (default: config max_concurrent_migrations)').argParser(
-    intArg('--max-concurrent', 1, 1000),
+    checkedArg('--max-concurrent', CONFIG_CHECKS.max_concurrent_migrations),
   );
 const PACE = () =>
   new Option('--max-bytes-per-sec <size>', 'pace moves to this many bytes per second, e.g. 200MB').argParser(
@@ -55,7 +55,9 @@ const PACE = () =>
   );
 
 /** The options of `rebalance plan`, shared with `nodes decommission`. */
-export function addPlanOptions(cmd: Command): Command {
+export function addPlanOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  cmd: Command<A, O, G>,
+) {
   return cmd
     .addOption(
       new Option(
@@ -67,7 +69,7 @@ export function addPlanOptions(cmd: Command): Command {
       new Option(
         '--target <fraction>',
         'allowed distance from the fair share after the moves, either side (default 0.05)',
-      ).argParser(numberArg('--target', 0, 10)),
+      ).argParser(checkedArg('--target', PLAN_TARGET)),
     )
     .addOption(
       new Option('--max-moves <n>', 'at most this many moves').argParser(intArg('--max-moves', 1, 1e9)),
@@ -80,7 +82,7 @@ export function addPlanOptions(cmd: Command): Command {
     .option('--out <file>', 'write the plan file (for review and `rebalance apply`)');
 }
 
-export function addRebalance(program: Command, act: Act): void {
+export function addRebalance(program: CommandUnknownOpts, act: Act): void {
   const rebalance = program
     .command('rebalance')
     .description('balance partition replicas across nodes: plan, review, apply; status, resume, cancel')
@@ -103,12 +105,7 @@ export function addRebalance(program: Command, act: Act): void {
       'after',
       '\nExamples:\n  $ otlpctl rebalance plan\n  $ otlpctl rebalance plan --by leader-bytes --target 0.1 --out plan.json\n  $ otlpctl rebalance plan --replace-down node-05 --out plan.json\n  $ otlpctl rebalance plan --max-bytes 2TB -o json | jq .bytes_moved',
     )
-    .action(
-      act(
-        (o: Record<string, never>) => async (ctx) =>
-          (await import('./commands/rebalance-plan.js')).rebalancePlan(o, ctx),
-      ),
-    );
+    .action(act((o) => async (ctx) => (await import('./commands/rebalance-plan.js')).rebalancePlan(o, ctx)));
   rebalance
     .command('apply')
     .description('carry out a plan file: verified, under the rebalance lock, journaled, resumable')
@@ -124,7 +121,7 @@ export function addRebalance(program: Command, act: Act): void {
     )
     .action(
       act(
-        (file: string, o: RunFlags & { yes: boolean }) => async (ctx) =>
+        (file, o) => async (ctx) =>
           (await import('./commands/rebalance-apply.js')).rebalanceApply({ ...o, file }, ctx),
       ),
     );
@@ -138,7 +135,7 @@ export function addRebalance(program: Command, act: Act): void {
     .argument('[plan-id]', 'plan id')
     .action(
       act(
-        (planId: string | undefined) => async (ctx) =>
+        (planId) => async (ctx) =>
           (await import('./commands/rebalance-status.js')).rebalanceStatus({ planId }, ctx),
       ),
     );
@@ -153,7 +150,7 @@ export function addRebalance(program: Command, act: Act): void {
     .addOption(LOCK_TTL())
     .action(
       act(
-        (planId: string | undefined, o: RunFlags) => async (ctx) =>
+        (planId, o) => async (ctx) =>
           (await import('./commands/rebalance-apply.js')).rebalanceResume({ ...o, planId }, ctx),
       ),
     );
@@ -166,7 +163,7 @@ export function addRebalance(program: Command, act: Act): void {
     .addOption(LOCK_TTL())
     .action(
       act(
-        (planId: string | undefined, o: { reason?: string; lockTtl?: number }) => async (ctx) =>
+        (planId, o) => async (ctx) =>
           (await import('./commands/rebalance-status.js')).rebalanceCancel({ ...o, planId }, ctx),
       ),
     );

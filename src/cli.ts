@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { addAudit } from './cli-audit.js';
 import { addCompleteIds } from './cli-complete.js';
 import { addExpire } from './cli-expire.js';
@@ -6,9 +6,10 @@ import { addLocate } from './cli-locate.js';
 import { addNodes, addRing } from './cli-nodes.js';
 import { addPartitions } from './cli-partitions.js';
 import { addRebalance } from './cli-rebalance.js';
-import { choiceArg, intArg, numberArg } from './cli-args.js';
+import { checkedArg, choiceArg } from './cli-args.js';
 import type { Context } from './commands/context.js';
-import type { Action } from './cli-act.js';
+import type { Act, Action } from './cli-act.js';
+import { CONFIG_CHECKS, type ClusterConfig } from './core/config.js';
 import { ExitCode, oneLine, OtlpctlError } from './core/errors.js';
 import { FORMATS, type Format } from './render/formats.js';
 import type { MetadataStore } from './store/contract.js';
@@ -43,14 +44,6 @@ const GRACEFUL = new Set(['rebalance apply', 'rebalance resume', 'rebalance canc
 /** The command running now, as its words (`rebalance apply`), for the signal handler in main(). */
 let running: string | undefined;
 
-interface GlobalOptions extends StoreFlags {
-  output?: Format;
-  color: boolean;
-  quiet?: boolean;
-  debug?: boolean;
-  prefix?: string;
-}
-
 /** The commands that may start from no file store: every other one reads a missing file as an error. */
 const CREATES_STORE = new Set(['init', 'demo']);
 
@@ -59,7 +52,8 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
   let store: MetadataStore | undefined;
   let code: ExitCode = ExitCode.Ok;
   const program = buildProgram(io, async (cmd, action) => {
-    const g = cmd.optsWithGlobals<GlobalOptions>();
+    // Global flags are the program's own, wherever on the line they were typed.
+    const g: GlobalOptions = program.opts();
     debug = g.debug ?? false;
     running = commandPath(cmd);
     const interactive = io.stdout.isTTY === true;
@@ -96,9 +90,9 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
   return code;
 }
 
-function commandPath(cmd: Command): string {
+function commandPath(cmd: CommandUnknownOpts): string {
   const words: string[] = [];
-  for (let c: Command | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
+  for (let c: CommandUnknownOpts | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
   return words.join(' ');
 }
 
@@ -151,9 +145,28 @@ function report(err: unknown, io: Io, debug: boolean): ExitCode {
   return known ? err.exitCode : ExitCode.Error;
 }
 
-type Runner = (cmd: Command, action: Action) => Promise<void>;
+type Runner = (cmd: CommandUnknownOpts, action: Action) => Promise<void>;
 
-function buildProgram(io: Io, runner: Runner): Command {
+/** The flags every command takes, checked by the type checker against what `openStore` reads. */
+interface GlobalOptions extends StoreFlags {
+  output?: Format;
+  color: boolean;
+  quiet?: true;
+  debug?: true;
+  prefix?: string;
+}
+
+type NumericField = {
+  [F in keyof ClusterConfig]: ClusterConfig[F] extends number ? F : never;
+}[keyof ClusterConfig];
+
+/** An `init` flag that sets a numeric config field, parsed by that field's own check. */
+const configFlag = <F extends string>(flags: F, field: NumericField, description: string) =>
+  new Option(flags, description).argParser(
+    checkedArg(flags.slice(0, flags.indexOf(' ')), CONFIG_CHECKS[field]),
+  );
+
+function buildProgram(io: Io, runner: Runner) {
   const program = new Command('otlpctl')
     .description(
       'Partition metadata of a distributed OpenTelemetry storage cluster: locate, ring, nodes, rebalance, expire.',
@@ -187,7 +200,7 @@ function buildProgram(io: Io, runner: Runner): Command {
     .option('--password <password>', 'etcd: password (env OTLPCTL_PASSWORD, ETCDCTL_PASSWORD); never printed')
     .option('--dial-timeout <dur>', 'etcd: connection timeout (default 2s)')
     .option('--command-timeout <dur>', 'etcd: per-request timeout (default 5s)')
-    .option('--prefix <path>', 'key prefix (env OTLPCTL_PREFIX)', undefined);
+    .option('--prefix <path>', 'key prefix (env OTLPCTL_PREFIX)');
   program.addHelpText(
     'after',
     `
@@ -200,41 +213,22 @@ Examples:
 Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4 lock held · 5 guard refused · 6 partly done · 130 interrupted`,
   );
   // `locate` and its subcommands share flags (--at, --from, --from-time …) and commander gives a
-  // flag typed after the subcommand to the parent: hand actions the merged view of both.
-  const act = (build: (...a: never[]) => Action) =>
-    async function (this: Command, ...args: unknown[]) {
-      args[args.length - 2] = this.optsWithGlobals();
-      await runner(this, (build as (...a: unknown[]) => Action)(...args));
+  // flag typed after the subcommand to the parent: hand actions the merged view of both (a
+  // superset of the options their types declare).
+  const act: Act = (build) =>
+    async function (...args) {
+      const merged = [...args.slice(0, -2), this.optsWithGlobals()] as Parameters<typeof build>;
+      await runner(this, build(...merged));
     };
 
   program
     .command('init')
     .description('write the cluster configuration (<prefix>/config)')
-    .addOption(
-      new Option('--granularity-hours <n>', 'width of a time partition').argParser(
-        intArg('--granularity-hours', 1, 24 * 366),
-      ),
-    )
-    .addOption(
-      new Option('--retention-days <n>', 'what expire removes').argParser(
-        intArg('--retention-days', 1, 36_600),
-      ),
-    )
-    .addOption(
-      new Option('--hash-partitions <n>', 'hash buckets per time partition').argParser(
-        intArg('--hash-partitions', 1, 1 << 20),
-      ),
-    )
-    .addOption(
-      new Option('--virtual-nodes <n>', 'ring points per node').argParser(
-        intArg('--virtual-nodes', 1, 100_000),
-      ),
-    )
-    .addOption(
-      new Option('--replication-factor <n>', 'replicas per partition').argParser(
-        intArg('--replication-factor', 1, 100),
-      ),
-    )
+    .addOption(configFlag('--granularity-hours <n>', 'granularity_hours', 'width of a time partition'))
+    .addOption(configFlag('--retention-days <n>', 'retention_days', 'what expire removes'))
+    .addOption(configFlag('--hash-partitions <n>', 'hash_partitions', 'hash buckets per time partition'))
+    .addOption(configFlag('--virtual-nodes <n>', 'virtual_nodes', 'ring points per node'))
+    .addOption(configFlag('--replication-factor <n>', 'replication_factor', 'replicas per partition'))
     .addOption(
       new Option('--hash <name>', 'xxh64 or rust-siphash13 (bit-for-bit the seed)').argParser(
         choiceArg('--hash', ['xxh64', 'rust-siphash13'] as const),
@@ -249,13 +243,17 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
     .option('--zone-aware', 'one replica per availability zone where zones allow')
     .option('--no-zone-aware', "replicas ignore zones (the seed's walk)")
     .addOption(
-      new Option('--imbalance-threshold <f>', 'rebalance trigger, a fraction of the fair share').argParser(
-        numberArg('--imbalance-threshold', 0, 10),
+      configFlag(
+        '--imbalance-threshold <f>',
+        'imbalance_threshold',
+        'rebalance trigger, a fraction of the fair share',
       ),
     )
     .addOption(
-      new Option('--max-concurrent-migrations <n>', 'moves in flight during rebalance apply').argParser(
-        intArg('--max-concurrent-migrations', 1, 1000),
+      configFlag(
+        '--max-concurrent-migrations <n>',
+        'max_concurrent_migrations',
+        'moves in flight during rebalance apply',
       ),
     )
     .option('--force', 'overwrite an existing configuration (unknown fields are kept)', false)
@@ -269,22 +267,22 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
       '\nExamples:\n  $ otlpctl --file c.json init --hash rust-siphash13\n  $ otlpctl --endpoints etcd:2379 init --retention-days 14 --force\n  $ otlpctl init --force --virtual-nodes 256 --allow-remap   # re-maps placed partitions',
     )
     .action(
-      act((o: Record<string, unknown>) => async (ctx) => {
+      act((o) => async (ctx) => {
         const { init } = await import('./commands/init.js');
         return init(
           {
-            force: o.force as boolean,
-            allowRemap: o.allowRemap as boolean,
-            imbalance_threshold: o.imbalanceThreshold as number | undefined,
-            max_concurrent_migrations: o.maxConcurrentMigrations as number | undefined,
-            granularity_hours: o.granularityHours as number | undefined,
-            retention_days: o.retentionDays as number | undefined,
-            hash_partitions: o.hashPartitions as number | undefined,
-            virtual_nodes: o.virtualNodes as number | undefined,
-            replication_factor: o.replicationFactor as number | undefined,
-            hash: o.hash as 'xxh64' | 'rust-siphash13' | undefined,
-            placement: o.placement as 'ring' | 'bounded' | undefined,
-            zone_aware: o.zoneAware as boolean | undefined,
+            force: o.force,
+            allowRemap: o.allowRemap,
+            imbalance_threshold: o.imbalanceThreshold,
+            max_concurrent_migrations: o.maxConcurrentMigrations,
+            granularity_hours: o.granularityHours,
+            retention_days: o.retentionDays,
+            hash_partitions: o.hashPartitions,
+            virtual_nodes: o.virtualNodes,
+            replication_factor: o.replicationFactor,
+            hash: o.hash,
+            placement: o.placement,
+            zone_aware: o.zoneAware,
           },
           ctx,
         );
@@ -320,7 +318,7 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
     .option('--force', 'replace an existing demo store', false)
     .addHelpText('after', '\nExample:\n  $ otlpctl demo --file demo.json && otlpctl --file demo.json ring')
     .action(
-      act((o: { force: boolean }) => async (ctx) => {
+      act((o) => async (ctx) => {
         const { demo } = await import('./commands/demo.js');
         return demo({ force: o.force }, ctx);
       }),
@@ -335,7 +333,7 @@ Exit codes: 0 done · 1 error · 2 bad usage/input · 3 precondition failed · 4
       '\nExamples:\n  $ otlpctl completion bash > /etc/bash_completion.d/otlpctl\n  $ otlpctl completion zsh > "${fpath[1]}/_otlpctl"',
     )
     .action(
-      act((shell: 'bash' | 'zsh' | 'fish') => async (ctx) => {
+      act((shell) => async (ctx) => {
         const { completionScript } = await import('./render/completion.js');
         ctx.stdout.write(completionScript(shell, program));
         return ExitCode.Ok;

@@ -1,5 +1,7 @@
+import * as v from 'valibot';
 import { UsageError } from './errors.js';
 import type { HashName } from './hash/types.js';
+import { intIn, isJsonObject, numberIn, oneOf, problem, type Check } from './schema.js';
 
 export type PlacementName = 'ring' | 'bounded';
 
@@ -32,39 +34,26 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = Object.freeze({
   max_concurrent_migrations: 3,
 });
 
-type Check = (v: unknown) => string | undefined;
-
-const int =
-  (min: number, max: number): Check =>
-  (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
-      ? undefined
-      : `an integer from ${min} to ${max}`;
-const oneOf =
-  (...names: string[]): Check =>
-  (v) =>
-    typeof v === 'string' && names.includes(v) ? undefined : names.join(' or ');
-const fraction: Check = (v) =>
-  typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 10
-    ? undefined
-    : 'a number above 0 and below 10';
-
 // Upper bounds keep the arithmetic exact: hash_partitions ≤ 2^21 for Hasher64.hashMod,
-// granularity up to a year.
-const CHECKS: Record<keyof ClusterConfig, Check> = {
-  granularity_hours: int(1, 24 * 366),
-  retention_days: int(1, 100 * 366),
-  hash_partitions: int(1, 1 << 20),
-  virtual_nodes: int(1, 100_000),
-  replication_factor: int(1, 100),
-  hash: oneOf('xxh64', 'rust-siphash13'),
-  placement: oneOf('ring', 'bounded'),
-  zone_aware: (v) => (typeof v === 'boolean' ? undefined : 'true or false'),
-  imbalance_threshold: fraction,
-  max_concurrent_migrations: int(1, 1000),
-};
+// granularity up to a year. The flags that set these fields (`init`, `expire --retention-days`,
+// `rebalance apply --max-concurrent`) parse with the same checks.
+export const CONFIG_CHECKS = {
+  granularity_hours: intIn(1, 24 * 366),
+  retention_days: intIn(1, 100 * 366),
+  hash_partitions: intIn(1, 1 << 20),
+  virtual_nodes: intIn(1, 100_000),
+  replication_factor: intIn(1, 100),
+  hash: oneOf(['xxh64', 'rust-siphash13'], ' or '),
+  placement: oneOf(['ring', 'bounded'], ' or '),
+  zone_aware: v.boolean('true or false'),
+  imbalance_threshold: numberIn(0, 10, true),
+  max_concurrent_migrations: intIn(1, 1000),
+} satisfies { [F in keyof ClusterConfig]: Check<ClusterConfig[F]> };
 
-export const CONFIG_FIELDS = Object.keys(CHECKS) as (keyof ClusterConfig)[];
+// Loose: unknown fields are kept (a rewrite must not drop what a newer writer added).
+const CONFIG = v.looseObject(CONFIG_CHECKS, 'a JSON object with the cluster configuration');
+
+export const CONFIG_FIELDS = Object.keys(CONFIG_CHECKS) as (keyof ClusterConfig)[];
 
 /**
  * Validates a configuration object: missing fields take the defaults, unknown fields are kept
@@ -75,15 +64,9 @@ export function parseConfig(
   where: string,
   makeError: (msg: string) => Error = (m) => new UsageError(m),
 ): ClusterConfig & Record<string, unknown> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw makeError(`${where}: expected a JSON object with the cluster configuration`);
-  }
-  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG, ...raw };
-  for (const field of CONFIG_FIELDS) {
-    const problem = CHECKS[field](merged[field]);
-    if (problem) {
-      throw makeError(`${where}: ${field} is ${JSON.stringify(merged[field])}, expected ${problem}`);
-    }
-  }
+  // Missing fields take the defaults, in the defaults' order.
+  const merged: unknown = isJsonObject(raw) ? { ...DEFAULT_CONFIG, ...raw } : raw;
+  const bad = problem(CONFIG, merged, where);
+  if (bad !== undefined) throw makeError(bad);
   return merged as ClusterConfig & Record<string, unknown>;
 }

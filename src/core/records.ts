@@ -1,4 +1,5 @@
 import { StoreError } from './errors.js';
+import { count, numberIn } from './schema.js';
 import {
   NODE_STATES,
   PARTITION_STATES,
@@ -15,6 +16,12 @@ import {
  */
 
 export type Raw = Record<string, unknown>;
+
+/** A node's ring weight (points = virtual_nodes × weight): stored, and set by `nodes add --weight`. */
+export const NODE_WEIGHT = numberIn(0, 100);
+
+/** A partition's `size_bytes` and `record_count`: stored, and set by `partitions register`. */
+export const PARTITION_COUNT = count();
 
 export interface Parsed<T> {
   record: T;

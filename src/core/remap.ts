@@ -15,19 +15,21 @@ import { parsePartitionId } from './partition-id.js';
 const KEY_FIELDS = ['hash', 'hash_partitions', 'granularity_hours'] as const;
 /** Fields that decide which nodes a partition lands on. */
 const RING_FIELDS = ['virtual_nodes', 'placement', 'zone_aware'] as const;
-export const REMAP_FIELDS: readonly string[] = [...KEY_FIELDS, ...RING_FIELDS];
+export const REMAP_FIELDS: readonly (keyof ClusterConfig)[] = [...KEY_FIELDS, ...RING_FIELDS];
 
-// A field a stored configuration leaves out (written before it existed) has its default.
-const DEFAULTS: Record<string, unknown> = { ...DEFAULT_CONFIG };
-
+/**
+ * A parsed configuration, or a stored one as read: a field it leaves out (written before the
+ * field existed) has its default.
+ */
+type ConfigValue = Readonly<ClusterConfig> | Readonly<Record<string, unknown>>;
 /** The re-mapping fields whose values differ, as `field old → new`. */
 export function remapChanges(
-  before: Record<string, unknown>,
-  after: Record<string, unknown>,
+  before: ConfigValue,
+  after: ConfigValue,
 ): { field: string; from: unknown; to: unknown }[] {
   return REMAP_FIELDS.flatMap((field) => {
-    const from = before[field] ?? DEFAULTS[field];
-    const to = after[field] ?? DEFAULTS[field];
+    const from = before[field] ?? DEFAULT_CONFIG[field];
+    const to = after[field] ?? DEFAULT_CONFIG[field];
     return JSON.stringify(from) === JSON.stringify(to) ? [] : [{ field, from, to }];
   });
 }
@@ -39,7 +41,7 @@ export function countRemapped(
   nodes: readonly NodeInfo[],
   ids: Iterable<string>,
 ): number {
-  const changed = remapChanges(before as never, after as never).map((c) => c.field);
+  const changed = remapChanges(before, after).map((c) => c.field);
   const keysMove = changed.some((f) => (KEY_FIELDS as readonly string[]).includes(f));
   const old = new PartitionLocator(before, nodes);
   const next = new PartitionLocator(after, nodes);

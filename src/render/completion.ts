@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 
 /**
  * Shell completion generated from the commander tree itself, so a new command or flag can never
@@ -53,9 +53,9 @@ interface Entry {
   flags: string[];
 }
 
-export function commandTable(program: Command): Entry[] {
+export function commandTable(program: CommandUnknownOpts): Entry[] {
   const out: Entry[] = [];
-  const walk = (cmd: Command, path: string) => {
+  const walk = (cmd: CommandUnknownOpts, path: string) => {
     const flags = cmd.options.flatMap((o) => [o.short, o.long].filter((f): f is string => !!f));
     // `__ids` and the like are for the scripts themselves, not for people.
     const subs = cmd.commands.filter((c) => !c.name().startsWith('__'));
@@ -66,7 +66,7 @@ export function commandTable(program: Command): Entry[] {
   return out;
 }
 
-export function completionScript(shell: Shell, program: Command): string {
+export function completionScript(shell: Shell, program: CommandUnknownOpts): string {
   const table = commandTable(program);
   const global = table[0]!.flags.concat('--help');
   switch (shell) {

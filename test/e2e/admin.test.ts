@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config.js';
 import { FileStore } from '../../src/store/file/store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
@@ -62,6 +63,36 @@ describe('init', () => {
       zone_aware: true,
     });
     expect(await json('init', '--force', '--no-zone-aware')).toMatchObject({ zone_aware: false });
+  });
+
+  it('every numeric init flag takes exactly the values the stored config accepts', async () => {
+    const flags = {
+      granularity_hours: '--granularity-hours',
+      retention_days: '--retention-days',
+      hash_partitions: '--hash-partitions',
+      virtual_nodes: '--virtual-nodes',
+      replication_factor: '--replication-factor',
+      imbalance_threshold: '--imbalance-threshold',
+      max_concurrent_migrations: '--max-concurrent-migrations',
+    } as const;
+    // Each field's bounds and their neighbours, for every field: one check defines them all.
+    const values = [-1, 0, 0.5, 1, 9.99, 10, 100, 101, 1000, 1001, 8784, 8785, 36600, 36601, 100000, 100001];
+    values.push(2 ** 20, 2 ** 20 + 1);
+    for (const [field, flag] of Object.entries(flags)) {
+      for (const value of values) {
+        const stored = (() => {
+          try {
+            parseConfig({ [field]: value }, 'config');
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        const r = await cli('init', '--force', flag, String(value), '-o', 'json');
+        expect([flag, value, r.code === 0]).toEqual([flag, value, stored]);
+        if (!stored) expect(r.stderr).toMatch(new RegExp(`^otlpctl: ${flag} '${value}': expected an? `));
+      }
+    }
   });
 
   it.each([

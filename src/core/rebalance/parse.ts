@@ -1,4 +1,5 @@
 import { PreconditionError, UsageError } from '../errors.js';
+import { numberIn } from '../schema.js';
 import { planChecksum } from './checksum.js';
 import { LOAD_MEASURES, PLAN_VERSION, type RebalanceMove, type RebalancePlan } from './types.js';
 
@@ -6,6 +7,9 @@ import { LOAD_MEASURES, PLAN_VERSION, type RebalanceMove, type RebalancePlan } f
  * Reads a plan file back: the shape is checked field by field (exit 2, naming the field), then the
  * version and the checksum (exit 3: a plan from another otlpctl, or edited since it was made).
  */
+
+/** `--target`, the allowed distance from the fair share, as a plan records it. */
+export const PLAN_TARGET = numberIn(0, 10);
 
 export const PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
