@@ -9,6 +9,7 @@ import type { Act } from './cli-act.js';
 import { CONFIG_CHECKS } from './core/config.js';
 import { UsageError } from './core/errors.js';
 import { PLAN_TARGET } from './core/rebalance/parse.js';
+import { parseDuration } from './core/time-input.js';
 
 /** Commander wiring of `rebalance plan|apply|status|resume|cancel` (issue 4). */
 
@@ -44,6 +45,11 @@ const LOCK_TTL = () =>
   new Option('--lock-ttl <seconds>', 'how long the lock outlives a crashed run (default 15)').argParser(
     intArg('--lock-ttl', 2, 3600),
   );
+const WAIT = () =>
+  new Option(
+    '--wait <dur>',
+    'wait up to this long for the rebalance lock (held by another run, or by `rebalance auto` until it stops); default: exit 4 at once',
+  ).argParser((v: string) => parseDuration(v, '--wait'));
 const REASON = () => new Option('--reason <text>', 'why, for the audit record');
 const CONCURRENT = () =>
   new Option('--max-concurrent <n>', 'moves in flight (default: config max_concurrent_migrations)').argParser(
@@ -115,6 +121,7 @@ export function addRebalance(program: CommandUnknownOpts, act: Act): void {
     .addOption(PACE())
     .addOption(REASON())
     .addOption(LOCK_TTL())
+    .addOption(WAIT())
     .addHelpText(
       'after',
       '\nExamples:\n  $ otlpctl rebalance apply plan.json\n  $ otlpctl rebalance apply plan.json --yes --max-concurrent 2 --max-bytes-per-sec 200MB --reason "node-13 added"',
@@ -122,7 +129,7 @@ export function addRebalance(program: CommandUnknownOpts, act: Act): void {
     .action(
       act(
         (file, o) => async (ctx) =>
-          (await import('./commands/rebalance-apply.js')).rebalanceApply({ ...o, file }, ctx),
+          (await import('./commands/rebalance-apply.js')).rebalanceApply({ ...o, waitMs: o.wait, file }, ctx),
       ),
     );
   rebalance
@@ -148,10 +155,14 @@ export function addRebalance(program: CommandUnknownOpts, act: Act): void {
     .addOption(PACE())
     .addOption(REASON())
     .addOption(LOCK_TTL())
+    .addOption(WAIT())
     .action(
       act(
         (planId, o) => async (ctx) =>
-          (await import('./commands/rebalance-apply.js')).rebalanceResume({ ...o, planId }, ctx),
+          (await import('./commands/rebalance-apply.js')).rebalanceResume(
+            { ...o, waitMs: o.wait, planId },
+            ctx,
+          ),
       ),
     );
   rebalance
@@ -165,6 +176,80 @@ export function addRebalance(program: CommandUnknownOpts, act: Act): void {
       act(
         (planId, o) => async (ctx) =>
           (await import('./commands/rebalance-status.js')).rebalanceCancel({ ...o, planId }, ctx),
+      ),
+    );
+
+  // `rebalance auto` (issue 14): one self-contained block.
+  const duration = (flag: string, minMs: number) => (v: string) => {
+    const ms = parseDuration(v, flag);
+    if (ms < minMs) throw new UsageError(`${flag} '${v}': expected a duration of at least ${minMs} ms`);
+    return ms;
+  };
+  rebalance
+    .command('auto')
+    .description(
+      "the seed's background rebalancer as a service: one active instance per cluster (the rebalance lock, kept), a round every --interval as plan + apply, one JSON line per event on stdout",
+    )
+    .addOption(
+      new Option('--interval <dur>', "time between rounds (default 5m, the seed's check_interval)").argParser(
+        duration('--interval', 50),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--threshold <fraction>',
+        'a round moves data when a node is this far from its fair share (default: config imbalance_threshold)',
+      ).argParser(checkedArg('--threshold', CONFIG_CHECKS.imbalance_threshold)),
+    )
+    .addOption(
+      new Option(
+        '--target <fraction>',
+        'distance from the fair share a round aims for (default 0.05)',
+      ).argParser(checkedArg('--target', PLAN_TARGET)),
+    )
+    .addOption(
+      new Option('--by <measure>', 'load: bytes (default), leader-bytes, partitions').argParser(
+        choiceArg('--by', ['bytes', 'leader-bytes', 'partitions'] as const),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--max-moves-per-round <n>',
+        'at most this many moves per round (default: no limit)',
+      ).argParser(intArg('--max-moves-per-round', 1, 1e9)),
+    )
+    .addOption(
+      new Option(
+        '--max-bytes-per-round <size>',
+        'move at most this many bytes per round, e.g. 500GB',
+      ).argParser(bytesArg('--max-bytes-per-round')),
+    )
+    .addOption(CONCURRENT())
+    .addOption(PACE())
+    .addOption(
+      new Option(
+        '--replace-down-after <dur>',
+        'replace the replicas of a node Down this long, e.g. 30m (default: never; a Down node may come back)',
+      ).argParser(duration('--replace-down-after', 1)),
+    )
+    .option('--dry-run', 'report what each round would apply; change nothing, take no lock', false)
+    .addOption(
+      new Option(
+        '--lock-ttl <seconds>',
+        'a standby takes over this long after the active one dies (default 15)',
+      ).argParser(intArg('--lock-ttl', 2, 3600)),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ otlpctl rebalance auto                                  # run as a service (see README: systemd)\n  $ otlpctl rebalance auto --dry-run --interval 1m | jq .   # watch what it would do\n  $ otlpctl rebalance auto --max-bytes-per-round 2TB --replace-down-after 30m\n\nExit: 0 when stopped by SIGTERM/SIGINT (steps in flight finished, lock released); 130 on a second signal; 2 on bad flags. Store errors are logged and retried.',
+    )
+    .action(
+      act(
+        (o) => async (ctx) =>
+          (await import('./commands/rebalance-auto.js')).rebalanceAuto(
+            { ...o, maxMoves: o.maxMovesPerRound, maxBytes: o.maxBytesPerRound },
+            ctx,
+          ),
       ),
     );
 }

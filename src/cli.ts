@@ -39,7 +39,14 @@ export interface Io {
  * Commands that stop gracefully on the first signal (ctx.interrupt): they finish the steps in
  * flight, journal, release the lock and print their summary. Any other command ends at once.
  */
-const GRACEFUL = new Set(['rebalance apply', 'rebalance resume', 'rebalance cancel', 'expire', 'failover']);
+const GRACEFUL = new Set([
+  'rebalance apply',
+  'rebalance resume',
+  'rebalance cancel',
+  'rebalance auto',
+  'expire',
+  'failover',
+]);
 
 /** The command running now, as its words (`rebalance apply`), for the signal handler in main(). */
 let running: string | undefined;

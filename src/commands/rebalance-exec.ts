@@ -31,6 +31,21 @@ export function groupMoves(plan: RebalancePlan): Group[] {
   return [...groups.values()];
 }
 
+/** Nothing done yet, of `partitions` partitions. */
+export function emptyResult(partitions: number): ExecResult {
+  return {
+    partitions,
+    done: 0,
+    bytes_done: 0,
+    skipped: [],
+    failed: [],
+    migrating: [],
+    not_started: 0,
+    reverted: 0,
+    unknown: [],
+  };
+}
+
 /**
  * Runs every group through its steps, `maxConcurrent` at a time, until done, interrupted, or
  * stopped by a fatal error. A store that stops answering ends the run (resolving, with
@@ -44,17 +59,7 @@ export async function execute(
 ): Promise<ExecResult & { unavailable?: StoreUnavailableError }> {
   const groups = groupMoves(plan);
   const known = await rs.records(plan.id);
-  const result: ExecResult = {
-    partitions: groups.length,
-    done: 0,
-    bytes_done: 0,
-    skipped: [],
-    failed: [],
-    migrating: [],
-    not_started: 0,
-    reverted: 0,
-    unknown: [],
-  };
+  const result = emptyResult(groups.length);
   const pacer = new Pacer(opts.maxBytesPerSec);
   let fatal: unknown;
   const started = await pool(

@@ -6,7 +6,9 @@ import {
   type LoadMeasure,
   type PlanNode,
   type PlanPartition,
+  type RebalancePlan,
 } from '../core/rebalance/index.js';
+import type { ClusterConfig } from '../core/config.js';
 import { parseNodeInfo } from '../core/records.js';
 import { formatTime } from '../core/time.js';
 import { renderPlan } from '../render/rebalance.js';
@@ -27,6 +29,8 @@ export interface RebalancePlanOptions {
   out?: string;
   /** `--replace-down` alone: every Down node; with names: those. */
   replaceDown?: true | string[];
+  /** Instead of the configured imbalance_threshold (`rebalance auto --threshold`). */
+  threshold?: number;
 }
 
 export async function rebalancePlan(opts: RebalancePlanOptions, ctx: Context): Promise<ExitCode> {
@@ -34,16 +38,37 @@ export async function rebalancePlan(opts: RebalancePlanOptions, ctx: Context): P
   const config = await md.requireConfig();
   const cluster = await readCluster(md);
   checkReplaceDown(opts.replaceDown, cluster.nodes);
+  const plan = planCluster(config, cluster, opts, ctx);
+  if (opts.out !== undefined) {
+    try {
+      await writeFile(opts.out, `${JSON.stringify(plan, null, 2)}\n`);
+    } catch (e) {
+      throw new UsageError(`--out '${opts.out}': ${(e as Error).message}`);
+    }
+  }
+  print(ctx, renderPlan(plan, ctx.format, ctx));
+  if (opts.out !== undefined && plan.moves.length > 0 && ctx.format === 'table')
+    note(ctx, `plan written to ${opts.out}; review it, then: otlpctl rebalance apply ${opts.out}`);
+  return ExitCode.Ok;
+}
+
+/** The plan for a cluster read by `readCluster`: `rebalance plan` and each round of `rebalance auto`. */
+export function planCluster(
+  config: ClusterConfig,
+  cluster: ClusterSnapshot,
+  opts: RebalancePlanOptions,
+  ctx: Pick<Context, 'clock' | 'layout'>,
+): RebalancePlan {
   const notes = cluster.unreadable
     ? [
         `${cluster.unreadable} partition value(s) do not parse (see 'otlpctl doctor'): left alone, their load not counted`,
       ]
     : [];
-  const plan = planRebalance(
+  return planRebalance(
     {
       nodes: cluster.nodes,
       partitions: cluster.partitions,
-      imbalance_threshold: config.imbalance_threshold,
+      imbalance_threshold: opts.threshold ?? config.imbalance_threshold,
       notes,
     },
     {
@@ -60,17 +85,6 @@ export async function rebalancePlan(opts: RebalancePlanOptions, ctx: Context): P
       config_hash: configHash(config),
     },
   );
-  if (opts.out !== undefined) {
-    try {
-      await writeFile(opts.out, `${JSON.stringify(plan, null, 2)}\n`);
-    } catch (e) {
-      throw new UsageError(`--out '${opts.out}': ${(e as Error).message}`);
-    }
-  }
-  print(ctx, renderPlan(plan, ctx.format, ctx));
-  if (opts.out !== undefined && plan.moves.length > 0 && ctx.format === 'table')
-    note(ctx, `plan written to ${opts.out}; review it, then: otlpctl rebalance apply ${opts.out}`);
-  return ExitCode.Ok;
 }
 
 /** Each node named by `--replace-down` must be a stored node in state Down. */

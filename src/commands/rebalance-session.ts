@@ -3,7 +3,7 @@ import { OtlpctlError, StoreUnavailableError, UsageError, type ExitCode } from '
 import type { RebalancePlan } from '../core/rebalance/index.js';
 import { renderPlan } from '../render/rebalance.js';
 import { writeAudit } from '../store/audit.js';
-import { acquireLock, currentHolder, type HeldLock } from '../store/lock.js';
+import { acquireLock, currentHolder, waitForLock, type HeldLock } from '../store/lock.js';
 import type { Metadata } from '../store/metadata.js';
 import type { Context } from './context.js';
 import { RebalanceStore } from './rebalance-journal.js';
@@ -16,18 +16,21 @@ export async function underLock(
   md: Metadata,
   ctx: Context,
   command: string,
-  ttl: number | undefined,
+  opts: { lockTtl?: number; waitMs?: number },
   fn: (lock: HeldLock, rs: RebalanceStore) => Promise<ExitCode>,
 ): Promise<ExitCode> {
-  const lock = await acquireLock(
-    md.store,
-    md.layout.lock('rebalance'),
-    currentHolder(command, ctx.clock),
-    ttl ?? DEFAULT_LOCK_TTL,
-    {
-      clock: ctx.clock,
-    },
-  );
+  const key = md.layout.lock('rebalance');
+  const holder = currentHolder(command, ctx.clock);
+  const ttl = opts.lockTtl ?? DEFAULT_LOCK_TTL;
+  // --wait: queue behind the holder (a manual run, or `rebalance auto` until it is stopped).
+  const lock =
+    opts.waitMs === undefined
+      ? await acquireLock(md.store, key, holder, ttl, { clock: ctx.clock })
+      : await waitForLock(md.store, key, holder, ttl, {
+          clock: ctx.clock,
+          timeoutMs: opts.waitMs,
+          signal: ctx.interrupt,
+        });
   try {
     return await fn(lock, new RebalanceStore(md));
   } catch (e) {

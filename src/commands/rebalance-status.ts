@@ -79,7 +79,7 @@ export async function rebalanceCancel(
     print(ctx, renderCancel(null, ctx.format, ctx));
     return ExitCode.Ok;
   }
-  return underLock(md, ctx, 'rebalance cancel', opts.lockTtl, async (lock) => {
+  return underLock(md, ctx, 'rebalance cancel', opts, async (lock) => {
     const j = (await rs.journal(picked.plan_id))!.value;
     const report: CancelReport = {
       plan_id: j.plan_id,

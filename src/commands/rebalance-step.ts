@@ -49,6 +49,8 @@ export async function runGroup(
     return r.succeeded ? { value, modRevision: r.revision } : undefined;
   };
   for (;;) {
+    // A lease that lapsed (or may have) means the lock may be someone else's: not one more write.
+    if (lock.lost()) throw lostLock(lock);
     try {
       if (reread) {
         rec = await rs.record(planId, g.partition_id);
@@ -197,11 +199,13 @@ export async function runGroup(
 async function checkLock(rs: RebalanceStore, lock: HeldLock): Promise<void> {
   const kv = await rs.md.store.get(lock.key);
   const own = lock.ownership;
-  if (!kv || (own.target === 'create' && kv.createRevision !== own.createRevision))
-    throw new PartialError(
-      `lost the '${lock.key.slice(lock.key.lastIndexOf('/') + 1)}' lock (its lease expired); stopped, the journal is consistent: run 'otlpctl rebalance resume'`,
-    );
+  if (!kv || (own.target === 'create' && kv.createRevision !== own.createRevision)) throw lostLock(lock);
 }
+
+const lostLock = (lock: HeldLock) =>
+  new PartialError(
+    `lost the '${lock.key.slice(lock.key.lastIndexOf('/') + 1)}' lock (its lease expired); stopped, the journal is consistent: run 'otlpctl rebalance resume'`,
+  );
 
 /** Paces moves to a byte rate shared by all workers: each waits for its slot of time. */
 export class Pacer {

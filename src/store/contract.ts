@@ -52,6 +52,11 @@ export interface Lease {
    * its TTL. Stores whose leases are not kept alive by the process need not have it.
    */
   abandon?(): void;
+  /**
+   * True once the lease is gone or may be (no renewal confirmed for a TTL): whatever it guarded may
+   * belong to someone else now. Stores whose leases cannot lapse under a live holder need not have it.
+   */
+  readonly expired?: boolean;
 }
 
 export interface MetadataStore {

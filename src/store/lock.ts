@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { LockHeldError, type LockHolder } from '../core/errors.js';
+import { InterruptedError, LockHeldError, type LockHolder } from '../core/errors.js';
 import type { Compare, Lease, MetadataStore } from './contract.js';
 
 /**
@@ -16,6 +16,11 @@ export interface HeldLock {
   readonly ownership: Compare;
   release(): Promise<void>;
   /**
+   * True once the lease is gone or may be (store.Lease.expired): stop writing at once, for the lock
+   * may be someone else's; the writes' ownership compare would fail anyway.
+   */
+  lost(): boolean;
+  /**
    * Lets go without a word to the store (it is not answering): keep-alives stop and the lease
    * lapses by its TTL, so the next holder waits at most that long.
    */
@@ -30,6 +35,8 @@ export interface LockOptions {
 export interface WaitOptions extends LockOptions {
   timeoutMs: number;
   pollMs?: number;
+  /** Stops the wait (InterruptedError) on the first Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 /** Who we are, as other operators will read it in "lock 'expire' is held by …". */
@@ -72,6 +79,7 @@ export async function acquireLock(
           lease,
           ownership: { key, target: 'create', createRevision: result.revision },
           release: () => (abandoned ? Promise.resolve() : lease.revoke()),
+          lost: () => lease.expired === true,
           abandon: () => {
             abandoned = true;
             lease.abandon?.();
@@ -106,10 +114,20 @@ export async function waitForLock(
       do {
         const left = deadline - Date.now();
         if (left <= 0) throw e;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, left)));
+        await sleep(Math.min(pollMs, left), options.signal);
+        if (options.signal?.aborted)
+          throw new InterruptedError(`interrupted while waiting: ${e.message}; nothing was changed`);
       } while (await store.get(key));
     }
   }
+}
+
+/** Whether the lock's key is still the one this holder created (a read: works on every store). */
+export async function stillHeld(store: MetadataStore, lock: HeldLock): Promise<boolean> {
+  if (lock.lost()) return false;
+  const kv = await store.get(lock.key);
+  const own = lock.ownership;
+  return kv !== undefined && own.target === 'create' && kv.createRevision === own.createRevision;
 }
 
 /** The LockHeldError describing the current holder, or undefined if the lock is free now. */
@@ -138,3 +156,17 @@ function parseHolder(value: string): LockHolder | undefined {
 
 /** `/otlp/locks/rebalance` → `rebalance`, the name operators know it by. */
 const lockName = (key: string) => key.slice(key.lastIndexOf('/') + 1) || key;
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
+}

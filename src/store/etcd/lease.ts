@@ -3,6 +3,10 @@
  * the stream opened again (after a pause) when it fails. Nothing here waits on anything: when etcd
  * is gone the keep-alives simply stop arriving and the lease expires by its TTL, which is what
  * "abandon" means for a lock whose holder can no longer reach etcd.
+ *
+ * `expired` is what a holder reads before it writes: true once etcd said the lease is gone, or once
+ * no keep-alive was answered for a whole TTL (counted from when the last answered one was sent, so
+ * never later than etcd's own expiry) — past that point another process may hold what it guarded.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { Lease } from '../contract.js';
@@ -18,7 +22,11 @@ const REOPEN_MS = 500;
 
 export class KeptLease implements Lease {
   /** Set once etcd answered a keep-alive with TTL 0: the lease is gone. */
-  expired = false;
+  private gone = false;
+  /** Until when etcd surely keeps the lease: the send time of the last answered keep-alive + its TTL. */
+  private confirmedUntil: number;
+  /** Send times of the keep-alives not answered yet, oldest first (etcd answers in order). */
+  private readonly sent: number[] = [];
   private stream: Duplex | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -30,11 +38,17 @@ export class KeptLease implements Lease {
     readonly ttlSeconds: number,
     private readonly onStop: () => void,
   ) {
+    // Granted just before: its TTL started no later than now.
+    this.confirmedUntil = Date.now() + ttlSeconds * 1000;
     this.request = toBinary(
       LeaseKeepAliveRequestSchema,
       create(LeaseKeepAliveRequestSchema, { ID: BigInt(id) }),
     );
     this.schedule(Math.max(250, (ttlSeconds * 1000) / 3));
+  }
+
+  get expired(): boolean {
+    return this.gone || Date.now() >= this.confirmedUntil;
   }
 
   /** Stops keeping it alive and revokes it, deleting every key attached to it. */
@@ -72,17 +86,25 @@ export class KeptLease implements Lease {
     try {
       this.stream ??= await this.client.stream(LeaseService.method.leaseKeepAlive, {
         message: (m) => {
-          if (fromBinary(LeaseKeepAliveResponseSchema, m).TTL <= 0n) {
-            this.expired = true;
+          const ttl = fromBinary(LeaseKeepAliveResponseSchema, m).TTL;
+          const at = this.sent.shift();
+          if (ttl <= 0n) {
+            this.gone = true;
             this.abandon();
+          } else if (at !== undefined) {
+            this.confirmedUntil = Math.max(this.confirmedUntil, at + Number(ttl) * 1000);
           }
         },
         end: () => {
           this.stream = undefined;
+          this.sent.length = 0;
         },
       });
       if (this.stopped) this.stream.cancel();
-      else this.stream.send(this.request);
+      else {
+        this.sent.push(Date.now());
+        this.stream.send(this.request);
+      }
       this.schedule(interval);
     } catch {
       this.stream = undefined;
