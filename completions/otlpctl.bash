@@ -28,12 +28,13 @@ _otlpctl_subs() {
     "partitions set-state") echo "" ;;
     "doctor") echo "" ;;
     "failover") echo "" ;;
-    "rebalance") echo "plan apply status resume cancel" ;;
+    "rebalance") echo "plan apply status resume cancel auto" ;;
     "rebalance plan") echo "" ;;
     "rebalance apply") echo "" ;;
     "rebalance status") echo "" ;;
     "rebalance resume") echo "" ;;
     "rebalance cancel") echo "" ;;
+    "rebalance auto") echo "" ;;
     "expire") echo "" ;;
     "audit") echo "list" ;;
     "audit list") echo "" ;;
@@ -72,10 +73,11 @@ _otlpctl_flags() {
     "failover") echo "--dry-run" ;;
     "rebalance") echo "" ;;
     "rebalance plan") echo "--by --target --max-moves --max-bytes --out --replace-down" ;;
-    "rebalance apply") echo "-y --yes --max-concurrent --max-bytes-per-sec --reason --lock-ttl" ;;
+    "rebalance apply") echo "-y --yes --max-concurrent --max-bytes-per-sec --reason --lock-ttl --wait" ;;
     "rebalance status") echo "" ;;
-    "rebalance resume") echo "--max-concurrent --max-bytes-per-sec --reason --lock-ttl" ;;
+    "rebalance resume") echo "--max-concurrent --max-bytes-per-sec --reason --lock-ttl --wait" ;;
     "rebalance cancel") echo "--reason --lock-ttl" ;;
+    "rebalance auto") echo "--interval --threshold --target --by --max-moves-per-round --max-bytes-per-round --max-concurrent --max-bytes-per-sec --replace-down-after --dry-run --lock-ttl" ;;
     "expire") echo "--now --retention-days --max-delete --dry-run --wait" ;;
     "audit") echo "" ;;
     "audit list") echo "--since --command --result" ;;

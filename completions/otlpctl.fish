@@ -66,7 +66,7 @@ function __otlpctl_subs
         case 'failover'
             printf '%s\n' 
         case 'rebalance'
-            printf '%s\n' plan apply status resume cancel
+            printf '%s\n' plan apply status resume cancel auto
         case 'rebalance plan'
             printf '%s\n' 
         case 'rebalance apply'
@@ -76,6 +76,8 @@ function __otlpctl_subs
         case 'rebalance resume'
             printf '%s\n' 
         case 'rebalance cancel'
+            printf '%s\n' 
+        case 'rebalance auto'
             printf '%s\n' 
         case 'expire'
             printf '%s\n' 
@@ -239,6 +241,7 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a apply
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a status
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a resume
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a cancel
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance"' -a auto
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l by -xa 'bytes leader-bytes partitions'
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l target
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance plan"' -l max-moves
@@ -250,12 +253,25 @@ complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l max-conc
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l max-bytes-per-sec
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l reason
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l lock-ttl
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance apply"' -l wait
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l max-concurrent
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l max-bytes-per-sec
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l reason
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l lock-ttl
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance resume"' -l wait
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance cancel"' -l reason
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance cancel"' -l lock-ttl
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l interval
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l threshold
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l target
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l by -xa 'bytes leader-bytes partitions'
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l max-moves-per-round
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l max-bytes-per-round
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l max-concurrent
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l max-bytes-per-sec
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l replace-down-after
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l dry-run
+complete -c otlpctl -n 'test "(__otlpctl_path)" = "rebalance auto"' -l lock-ttl
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l now
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l retention-days
 complete -c otlpctl -n 'test "(__otlpctl_path)" = "expire"' -l max-delete
