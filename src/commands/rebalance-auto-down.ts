@@ -1,4 +1,3 @@
-import { formatTime } from '../core/time.js';
 import type { HeldLock } from '../store/lock.js';
 import type { Metadata } from '../store/metadata.js';
 
@@ -51,7 +50,9 @@ export async function downLongEnough(
     );
   if (lock && changed) {
     const nodes: Stored['nodes'] = {};
-    for (const [id, d] of next) nodes[id] = { since: formatTime(d.since), mod_revision: d.mod_revision };
+    // Milliseconds: whole seconds would make the next round's reading up to a second early.
+    for (const [id, d] of next)
+      nodes[id] = { since: new Date(d.since).toISOString(), mod_revision: d.mod_revision };
     // Lost to a concurrent write: the memory copy counts on, the next round writes again.
     await md.store.txn(
       [lock.ownership, { key, target: 'mod', modRevision: kv?.modRevision ?? 0 }],

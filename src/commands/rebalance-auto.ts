@@ -86,6 +86,7 @@ export async function rebalanceAuto(opts: AutoOptions, ctx: Context): Promise<Ex
           letGo("the 'rebalance' lock is no longer this instance's (its lease expired)");
           continue;
         }
+        if (signal.aborted) break; // took the lock as the signal came: no round to start
         const started = Date.now();
         nextRound = started + interval;
         const r = await autoRound(md, lock, opts, state, ctx);
@@ -99,7 +100,6 @@ export async function rebalanceAuto(opts: AutoOptions, ctx: Context): Promise<Ex
           continue;
         }
         emit({ event: 'error', outcome: 'error', message: e.message });
-        if (e instanceof LockHeldError) failures = 0;
         // Backoff: 1 s, 2 s, 4 s … 30 s; the lock, if still held, stays kept alive meanwhile.
         await sleep(Math.min(BACKOFF_MS[0] * 2 ** failures++, BACKOFF_MS[1]), signal);
         continue;
