@@ -27,8 +27,9 @@ etcd --data-dir "$DIR/etcd" --name demo \
   --initial-advertise-peer-urls "http://127.0.0.1:$((PORT + 1))" \
   --initial-cluster "demo=http://127.0.0.1:$((PORT + 1))" >"$DIR/etcd.log" 2>&1 &
 pids+=($!)
+disown $!
 for _ in $(seq 50); do etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-etcdctl --endpoints "$EP" endpoint health >/dev/null || { cat "$DIR/etcd.log" >&2; exit 1; }
+etcdctl --endpoints "$EP" endpoint health >/dev/null 2>&1 || { cat "$DIR/etcd.log" >&2; exit 1; }
 
 # The cluster, through otlpctl itself: 5 nodes in 3 zones, 30 partitions of 1–3 GB, 2 replicas.
 "${OTLPCTL[@]}" init --replication-factor 2 >/dev/null
@@ -48,6 +49,7 @@ FLAGS=(rebalance auto --interval 1s --max-moves-per-round 3 --max-bytes-per-sec 
 "${OTLPCTL[@]}" "${FLAGS[@]}" >>"$DIR/events.log" 2>"$DIR/a.err" &
 A=$!
 pids+=($A)
+disown "$A" # its SIGKILL is the point: no "Killed" from the shell
 sleep 1
 "${OTLPCTL[@]}" "${FLAGS[@]}" >>"$DIR/events.log" 2>"$DIR/b.err" &
 B=$!
