@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 const { BUNDLE, CACHE } = require('../bin/load.js');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-// Bundled: commander and its typings' re-export (on every path), valibot (the config check is on
+// Bundled: commander (on every path; its typings package is aliased to it below), valibot (the config check is on
 // locate's path; tree-shaken to the checks src/ uses) and the protobuf runtime of the etcd client
 // (resolving its ~30 files from node_modules would cost more than compiling it from the code
 // cache; it runs only with --endpoints). The rest load lazily from node_modules when a command
@@ -40,6 +40,23 @@ const lazyChildProcess = {
   },
 };
 
+// valibot's emoji pattern (Unicode property escapes) is a regex literal esbuild rewrites as
+// `new RegExp(…)` for node20, which it must then keep: every start-up built it from ICU's tables
+// (~1 M instructions), for a check otlpctl never makes. The same RegExp, marked pure, is dropped.
+const pureValibotRegExps = {
+  name: 'pure-valibot-regexps',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]valibot[\\/]dist[\\/]index\.mjs$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replace(
+        /^const (\w+) = \/(.*\\p\{.*)\/(\w*);$/gm,
+        (_, name, source, flags) =>
+          `const ${name} = /* @__PURE__ */ new RegExp(${JSON.stringify(source)}, ${JSON.stringify(flags)});`,
+      ),
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   entryPoints: [join(root, 'dist/cli.js')],
   outfile: BUNDLE,
@@ -48,6 +65,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   external,
+  // extra-typings is commander's types; its runtime only re-exports commander (and makes a spare
+  // Command at load): the bundle takes commander itself.
+  alias: { '@commander-js/extra-typings': 'commander' },
   // format.ts finds chalk/cli-table3 with createRequire(import.meta.url); in the bundle that is
   // the bundle's own URL (dist/, beside the modules it replaces).
   define: { 'import.meta.url': '__bundle_url' },
@@ -62,7 +82,7 @@ await build({
   // traces keep the functions' own names.
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, pureValibotRegExps],
 });
 
 // bin/load.js runs the bundle in a vm.Script, where import() has no loader once the code cache is

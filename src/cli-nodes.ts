@@ -1,6 +1,6 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { checkedArg, choiceArg, intArg, nodeIdArg } from './cli-args.js';
-import { NODE_WEIGHT } from './core/records.js';
+import { NODE_WEIGHT } from './core/bounds.js';
 import { NODE_STATES } from './core/model.js';
 import type { Act } from './cli-act.js';
 import { addPlanOptions } from './cli-rebalance.js';

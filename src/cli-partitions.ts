@@ -1,6 +1,6 @@
 import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { checkedArg, choiceArg, intArg, listOf, nodeIdArg } from './cli-args.js';
-import { PARTITION_COUNT } from './core/records.js';
+import { PARTITION_COUNT } from './core/bounds.js';
 import { CHECKS } from './core/doctor.js';
 import { PARTITION_SORT_KEYS, PARTITION_STATES } from './core/model.js';
 import type { Act } from './cli-act.js';

@@ -8,7 +8,7 @@ import { checkedArg, choiceArg, intArg } from './cli-args.js';
 import type { Act } from './cli-act.js';
 import { CONFIG_CHECKS } from './core/config.js';
 import { UsageError } from './core/errors.js';
-import { PLAN_TARGET } from './core/rebalance/parse.js';
+import { PLAN_TARGET } from './core/bounds.js';
 import { parseDuration } from './core/time-input.js';
 
 /** Commander wiring of `rebalance plan|apply|status|resume|cancel` (issue 4). */

@@ -58,11 +58,12 @@ export async function nodesList(opts: NodesListOptions, ctx: Context): Promise<E
 export async function nodesShow(nodeId: string, ctx: Context): Promise<ExitCode> {
   const md = await openMetadata(ctx);
   const config = await md.requireConfig();
-  const nodes = (await md.nodes()).map((n) => n.record);
-  // md.node() names the key when the record itself is what does not parse.
-  const node = nodes.find((n) => n.node_id === nodeId) ?? (await md.node(nodeId))?.record;
+  // Its own record first: one that does not parse ends the command in one line naming its key,
+  // before the listing below would warn of it too.
+  const node = (await md.node(nodeId))?.record;
   if (!node)
     throw new UsageError(`node '${nodeId}': not found in ${md.store.description} (see 'otlpctl nodes list')`);
+  const nodes = (await md.nodes()).map((n) => n.record);
   const ring = new PartitionLocator(config, nodes).ring;
   const held: NodeHoldings = { partitions: 0, leaders: 0, bytes: 0, leader_bytes: 0 };
   for await (const page of partitionPages(md)) {

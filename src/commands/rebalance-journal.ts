@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { PreconditionError, StoreError, UsageError } from '../core/errors.js';
 import {
   parsePlan,
@@ -6,8 +7,10 @@ import {
   type RebalanceMove,
   type RebalancePlan,
 } from '../core/rebalance/index.js';
-import type { PartitionState } from '../core/model.js';
-import type { Compare, KeyValue, Op } from '../store/contract.js';
+import { PARTITION_STATES, type PartitionState } from '../core/model.js';
+import { parseStored, TIME } from '../core/records.js';
+import { count, oneOf, text, type Check } from '../core/schema.js';
+import type { Compare, Op } from '../store/contract.js';
 import type { Metadata } from '../store/metadata.js';
 
 /**
@@ -20,7 +23,8 @@ import type { Metadata } from '../store/metadata.js';
  * A partition's record and the partition itself therefore always agree: the journal after every step.
  */
 
-export type RunStatus = 'running' | 'interrupted' | 'done' | 'partial' | 'failed' | 'cancelled';
+const RUN_STATUSES = ['running', 'interrupted', 'done', 'partial', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINISHED: readonly RunStatus[] = ['done', 'partial', 'cancelled'];
 
 export interface Journal {
@@ -39,7 +43,8 @@ export interface Journal {
   reason?: string;
 }
 
-export type MoveState = 'migrating' | 'done' | 'skipped' | 'reverted';
+const MOVE_STATES = ['migrating', 'done', 'skipped', 'reverted'] as const;
+export type MoveState = (typeof MOVE_STATES)[number];
 
 export interface MoveRecord {
   plan_id: string;
@@ -55,6 +60,55 @@ export interface MoveRecord {
   stale?: boolean;
   at: string;
 }
+
+// What `status`, `resume` and `cancel` read back, checked (a corrupt value names its key and
+// field); loose, so a rewrite keeps what a newer otlpctl added.
+const JOURNAL = v.looseObject(
+  {
+    plan_id: text('a plan id', PLAN_ID),
+    checksum: text('a checksum'),
+    status: oneOf(RUN_STATUSES),
+    chunks: v.pipe(count('a chunk count'), v.minValue(1, 'a chunk count')),
+    partitions: count(),
+    moves: count(),
+    bytes: count('a byte count'),
+    started_at: TIME,
+    updated_at: TIME,
+    finished_at: v.optional(TIME),
+    by: v.string('user@host (pid)'),
+    reason: v.optional(v.string('a reason')),
+  } satisfies { [F in keyof Journal]-?: Check<Journal[F]> },
+  'a JSON object (a rebalance journal)',
+);
+
+const NODE_IDS = v.array(text('a node id'), 'an array of node ids');
+const MOVE_RECORD = v.looseObject(
+  {
+    plan_id: text('a plan id', PLAN_ID),
+    partition_id: text('a partition id'),
+    state: oneOf(MOVE_STATES),
+    moves: v.array(
+      v.looseObject(
+        { kind: oneOf(['replica', 'leader']), from: text('a node id'), to: text('a node id') },
+        'an object (a move)',
+      ),
+      'an array of moves',
+    ),
+    previous: v.optional(
+      v.looseObject(
+        { nodes: NODE_IDS, leader: v.string('a node id'), state: oneOf(PARTITION_STATES) },
+        'an object (a placement)',
+      ),
+    ),
+    next: v.optional(
+      v.looseObject({ nodes: NODE_IDS, leader: v.string('a node id') }, 'an object (a placement)'),
+    ),
+    reason: v.optional(v.string('a reason')),
+    stale: v.optional(v.boolean('true or false')),
+    at: TIME,
+  } satisfies { [F in keyof MoveRecord]-?: Check<MoveRecord[F]> },
+  'a JSON object (a move record)',
+);
 
 export interface StoredRecord {
   value: MoveRecord;
@@ -82,7 +136,7 @@ export class RebalanceStore {
 
   async journal(id: string): Promise<{ value: Journal; modRevision: number } | undefined> {
     const kv = await this.md.store.get(this.journalKey(id));
-    return kv && { value: parseJson<Journal>(kv), modRevision: kv.modRevision };
+    return kv && { value: parseStored(kv.value, kv.key, JOURNAL), modRevision: kv.modRevision };
   }
 
   /** Stores the plan (chunks first, then the journal that makes it visible), under the lock. */
@@ -112,7 +166,7 @@ export class RebalanceStore {
       for (const kv of page) parts.push(kv.value);
     if (parts.length !== journal.chunks)
       throw new StoreError(`plan ${id}: ${parts.length} of ${journal.chunks} stored chunks found`);
-    const plan = parsePlan(parts.join(''), `stored plan ${id}`);
+    const plan = storedValue(() => parsePlan(parts.join(''), `stored plan ${id}`));
     if (plan.checksum !== journal.checksum)
       throw new StoreError(`plan ${id}: stored plan does not match its journal`);
     return plan;
@@ -134,7 +188,7 @@ export class RebalanceStore {
 
   async record(id: string, partitionId: string): Promise<StoredRecord | undefined> {
     const kv = await this.md.store.get(this.moveKey(id, partitionId));
-    return kv && { value: parseJson<MoveRecord>(kv), modRevision: kv.modRevision };
+    return kv && { value: parseStored(kv.value, kv.key, MOVE_RECORD), modRevision: kv.modRevision };
   }
 
   async records(id: string): Promise<Map<string, StoredRecord>> {
@@ -143,7 +197,7 @@ export class RebalanceStore {
     for await (const page of this.md.store.range(prefix))
       for (const kv of page)
         out.set(kv.key.slice(prefix.length), {
-          value: parseJson<MoveRecord>(kv),
+          value: parseStored(kv.value, kv.key, MOVE_RECORD),
           modRevision: kv.modRevision,
         });
     return out;
@@ -152,7 +206,7 @@ export class RebalanceStore {
   async journals(): Promise<Journal[]> {
     const out: Journal[] = [];
     for await (const page of this.md.store.range(`${this.base}journals/`))
-      for (const kv of page) out.push(parseJson<Journal>(kv));
+      for (const kv of page) out.push(parseStored(kv.value, kv.key, JOURNAL));
     return out;
   }
 
@@ -182,10 +236,12 @@ export class RebalanceStore {
   }
 }
 
-function parseJson<T>(kv: KeyValue): T {
+/** A stored value that does not read is the store's problem (exit 1), not the operator's input. */
+function storedValue<T>(read: () => T): T {
   try {
-    return JSON.parse(kv.value) as T;
-  } catch {
-    throw new StoreError(`${kv.key}: value is not JSON`);
+    return read();
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof PreconditionError) throw new StoreError(e.message);
+    throw e;
   }
 }

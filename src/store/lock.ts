@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { InterruptedError, LockHeldError, type LockHolder } from '../core/errors.js';
+import { parseLockHolder } from '../core/records.js';
 import type { Compare, Lease, MetadataStore } from './contract.js';
 
 /**
@@ -140,18 +141,7 @@ async function heldBy(
   if (!current) return undefined;
   const ttl = current.lease === undefined ? undefined : await store.leaseTimeToLive(current.lease);
   const until = ttl === undefined ? undefined : new Date(clock() + ttl * 1000).toISOString();
-  return new LockHeldError(lockName(key), parseHolder(current.value), until);
-}
-
-function parseHolder(value: string): LockHolder | undefined {
-  try {
-    const h = JSON.parse(value) as Partial<LockHolder> | null;
-    return typeof h?.holder === 'string' && typeof h.host === 'string' && typeof h.pid === 'number'
-      ? (h as LockHolder)
-      : undefined; // written by something else: still held, by "another process"
-  } catch {
-    return undefined;
-  }
+  return new LockHeldError(lockName(key), parseLockHolder(current.value), until);
 }
 
 /** `/otlp/locks/rebalance` → `rebalance`, the name operators know it by. */

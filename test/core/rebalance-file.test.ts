@@ -66,13 +66,13 @@ describe('the plan file', () => {
       'a bad move',
       (o) => ((o.moves as { bytes: unknown }[])[0]!.bytes = -1),
       UsageError,
-      /moves\[0\]: bytes is -1/,
+      /field moves\[0\]\.bytes is -1, expected a byte count/,
     ],
     [
       'a bad node id',
       (o) => ((o.moves as { to: unknown }[])[0]!.to = 'a/b'),
       UsageError,
-      /moves\[0\]: to is "a\/b", expected a node id/,
+      /field moves\[0\]\.to is "a\/b", expected a node id/,
     ],
   ])('refuses %s', (_name, edit, cls, msg) => {
     const o = JSON.parse(text) as Record<string, unknown>;

@@ -1,5 +1,8 @@
+import * as v from 'valibot';
+import { CONFIG_CHECKS } from '../config.js';
 import { PreconditionError, UsageError } from '../errors.js';
-import { numberIn } from '../schema.js';
+import { PLAN_TARGET } from '../bounds.js';
+import { count, isJsonObject, oneOf, problem, text, type Check } from '../schema.js';
 import { planChecksum } from './checksum.js';
 import { LOAD_MEASURES, PLAN_VERSION, type RebalanceMove, type RebalancePlan } from './types.js';
 
@@ -8,16 +11,66 @@ import { LOAD_MEASURES, PLAN_VERSION, type RebalanceMove, type RebalancePlan } f
  * version and the checksum (exit 3: a plan from another otlpctl, or edited since it was made).
  */
 
-/** `--target`, the allowed distance from the fair share, as a plan records it. */
-export const PLAN_TARGET = numberIn(0, 10);
-
 export const PLAN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const NUMBER = v.pipe(v.number('a number'), v.finite('a number'));
+const BYTES = count('a byte count');
+const NODE = text('a node id', NODE_ID);
+const LOADS = v.record(v.string(), NUMBER, 'an object of node → load');
+const STRINGS = (expected: string) => v.array(v.string(expected), expected);
+
+const MOVE = v.pipe(
+  v.looseObject(
+    {
+      partition_id: text('a partition id', /^[^/]+$/),
+      kind: oneOf(['replica', 'leader']),
+      from: NODE,
+      to: NODE,
+      bytes: BYTES,
+      leader_change: v.boolean('true or false'),
+      mod_revision: v.pipe(count('a positive revision'), v.minValue(1, 'a positive revision')),
+    } satisfies { [F in keyof RebalanceMove]: Check<RebalanceMove[F]> },
+    'an object (a move)',
+  ),
+  v.forward(
+    v.check((m) => m.from !== m.to, 'a node other than from'),
+    ['to'],
+  ),
+);
+
+const PLAN = v.looseObject(
+  {
+    version: v.literal(PLAN_VERSION, `${PLAN_VERSION}`),
+    id: text('a plan id', PLAN_ID),
+    created_at: v.pipe(
+      v.string('an RFC 3339 time'),
+      v.check((t) => !Number.isNaN(Date.parse(t)), 'an RFC 3339 time'),
+    ),
+    prefix: text('a key prefix such as /otlp', /^\//),
+    revision: count('a store revision'),
+    config_hash: text('a config hash'),
+    by: oneOf(LOAD_MEASURES),
+    target: PLAN_TARGET,
+    threshold: CONFIG_CHECKS.imbalance_threshold,
+    moves: v.array(MOVE, 'an array of moves'),
+    before: LOADS,
+    after: LOADS,
+    skew_before: NUMBER,
+    skew_after: NUMBER,
+    under_before: NUMBER,
+    under_after: NUMBER,
+    fair: LOADS,
+    replace_down: STRINGS('an array of node ids'),
+    bytes_moved: BYTES,
+    lower_bound_bytes: BYTES,
+    load_moved: NUMBER,
+    lower_bound_load: NUMBER,
+    notes: STRINGS('an array of strings'),
+    checksum: text('a checksum'),
+  } satisfies { [F in keyof RebalancePlan]: Check<RebalancePlan[F]> },
+  'a JSON object (a rebalance plan)',
+);
 
 export function parsePlan(text: string, where: string): RebalancePlan {
   let raw: unknown;
@@ -26,60 +79,17 @@ export function parsePlan(text: string, where: string): RebalancePlan {
   } catch {
     throw new UsageError(`${where}: not JSON; expected a plan written by 'otlpctl rebalance plan --out'`);
   }
-  if (!isObj(raw)) throw new UsageError(`${where}: expected a JSON object (a rebalance plan)`);
-  const bad = (field: string, expected: string) =>
-    new UsageError(`${where}: ${field} is ${JSON.stringify(raw[field]) ?? 'missing'}, expected ${expected}`);
-  if (raw.version !== PLAN_VERSION) {
-    if (isCount(raw.version))
-      throw new PreconditionError(
-        `${where}: plan format version ${raw.version}; this otlpctl reads version ${PLAN_VERSION}`,
-      );
-    throw bad('version', `${PLAN_VERSION}`);
-  }
-  const need = (field: string, ok: (v: unknown) => boolean, expected: string) => {
-    if (!ok(raw[field])) throw bad(field, expected);
-  };
-  need('id', (v) => typeof v === 'string' && PLAN_ID.test(v), 'a plan id');
-  need('created_at', (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'an RFC 3339 time');
-  need('prefix', (v) => typeof v === 'string' && v.startsWith('/'), 'a key prefix such as /otlp');
-  need('revision', isCount, 'a store revision');
-  need('config_hash', (v) => typeof v === 'string' && v.length > 0, 'a config hash');
-  need('by', (v) => LOAD_MEASURES.includes(v as never), LOAD_MEASURES.join('|'));
-  for (const f of ['target', 'threshold', 'skew_before', 'skew_after', 'load_moved', 'lower_bound_load'])
-    need(f, isNum, 'a number');
-  need('bytes_moved', isCount, 'a byte count');
-  need('lower_bound_bytes', isCount, 'a byte count');
-  for (const f of ['under_before', 'under_after']) need(f, isNum, 'a number');
-  need(
-    'replace_down',
-    (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
-    'an array of node ids',
-  );
-  for (const f of ['before', 'after', 'fair'])
-    need(f, (v) => isObj(v) && Object.values(v).every(isNum), 'an object of node → load');
-  need('notes', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'), 'an array of strings');
-  need('checksum', (v) => typeof v === 'string' && v.length > 0, 'a checksum');
-  need('moves', Array.isArray, 'an array of moves');
-  (raw.moves as unknown[]).forEach((m, i) => checkMove(m, `${where}: moves[${i}]`));
-  const plan = raw as unknown as RebalancePlan;
+  // Another format version is a plan from another otlpctl, not a bad file (exit 3, not 2).
+  if (isJsonObject(raw) && raw.version !== PLAN_VERSION && v.is(count(), raw.version))
+    throw new PreconditionError(
+      `${where}: plan format version ${raw.version}; this otlpctl reads version ${PLAN_VERSION}`,
+    );
+  const bad = problem(PLAN, raw, where);
+  if (bad !== undefined) throw new UsageError(bad);
+  const plan = raw as RebalancePlan; // checked by PLAN
   if (planChecksum(plan) !== plan.checksum)
     throw new PreconditionError(
       `${where}: checksum mismatch; the plan was changed after it was made (make a new one with 'otlpctl rebalance plan')`,
     );
   return plan;
-}
-
-function checkMove(m: unknown, where: string): asserts m is RebalanceMove {
-  if (!isObj(m)) throw new UsageError(`${where}: expected an object`);
-  const bad = (field: string, expected: string) =>
-    new UsageError(`${where}: ${field} is ${JSON.stringify(m[field]) ?? 'missing'}, expected ${expected}`);
-  if (typeof m.partition_id !== 'string' || m.partition_id === '' || m.partition_id.includes('/'))
-    throw bad('partition_id', 'a partition id');
-  if (m.kind !== 'replica' && m.kind !== 'leader') throw bad('kind', 'replica|leader');
-  for (const f of ['from', 'to'])
-    if (typeof m[f] !== 'string' || !NODE_ID.test(m[f])) throw bad(f, 'a node id');
-  if (m.from === m.to) throw bad('to', 'a node other than from');
-  if (!isCount(m.bytes)) throw bad('bytes', 'a byte count');
-  if (typeof m.leader_change !== 'boolean') throw bad('leader_change', 'true or false');
-  if (!isCount(m.mod_revision) || m.mod_revision < 1) throw bad('mod_revision', 'a positive revision');
 }
