@@ -1,5 +1,4 @@
 import type { ConsistentHashRing } from './ring.js';
-import { zoneLevel } from './replica-walk.js';
 
 /**
  * The walk of `placement: bounded` for one bucket (see bounded.ts): every partition walks the ring
@@ -7,6 +6,10 @@ import { zoneLevel } from './replica-walk.js';
  * key is taken first — a min-heap of (distance walked, partition). A step takes its point's owner
  * unless the node is full, already holds the partition, or (with zones) its zone must wait for
  * others. A partition that walked its laps without finishing is left short, for the caller.
+ *
+ * `locate --stdin` over a month computes 720 buckets, so this is a hot path (bench/stdin-month.js):
+ * state lives in typed arrays (replica sets flat, `want` slots a partition), the heap is inline
+ * and a step replaces its partition's entry at the top rather than popping and pushing it.
  */
 
 export interface BucketKeys {
@@ -17,99 +20,138 @@ export interface BucketKeys {
   keyLo: Uint32Array;
 }
 
+/** A node's placements so far, its capacity and whether it is full, by node index. */
+export interface Loads {
+  readonly cap: Int32Array;
+  readonly load: Int32Array;
+  readonly full: Uint8Array;
+}
+
+const TWO32 = 0x1_0000_0000;
+const TWO64 = 2 ** 64;
+
 export function sweep(
   ring: ConsistentHashRing,
   { starts, keyHi, keyLo }: BucketKeys,
   want: number,
   zoneAware: boolean,
-  full: Uint8Array,
-  take: (set: number[], node: number) => void,
+  { cap, load, full }: Loads,
 ): number[][] {
   const parts = starts.length;
-  const n = ring.pointCount;
-  const sets: number[][] = Array.from({ length: parts }, () => []);
-  if (n === 0 || want === 0) return sets;
+  const { hi, lo, owner } = ring.pointArrays;
+  const n = hi.length;
+  const flat = new Int32Array(parts * want);
+  const got = new Int32Array(parts);
+  if (n === 0 || want === 0) return unflatten(flat, got, want);
   const pos = new Uint32Array(starts);
   const steps = new Uint32Array(parts);
-  // Distance walked so far = laps completed + the clockwise distance from the key to the point.
+  // Distance walked so far = laps completed + the clockwise distance from the key to the point,
+  // as a fraction of the ring (the expression of `ring.distance`, so the order is the same).
   const lap = new Uint32Array(parts);
   const last = new Float64Array(parts);
-  const heap = new MinHeap(parts);
+  const heapKey = new Float64Array(parts);
+  const heapPart = new Int32Array(parts);
+  let size = 0;
   for (let h = 0; h < parts; h++) {
-    last[h] = ring.distance(keyHi[h]!, keyLo[h]!, pos[h]!);
-    heap.push(last[h]!, h);
+    const p = pos[h]!;
+    const d0 = (hi[p]! - keyHi[h]!) * TWO32 + (lo[p]! - keyLo[h]!);
+    const d = (d0 < 0 ? d0 + TWO64 : d0) / TWO64;
+    last[h] = d;
+    // Sift up.
+    let i = size++;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      const k = heapKey[up]!;
+      if (k < d || (k === d && heapPart[up]! < h)) break;
+      heapKey[i] = k;
+      heapPart[i] = heapPart[up]!;
+      i = up;
+    }
+    heapKey[i] = d;
+    heapPart[i] = h;
   }
   const limit = zoneAware ? n * (want + 1) : n;
   // Replicas per zone of each partition, kept as the sweep goes rather than counted per step.
-  const zones = ring.zoneSizes.length;
+  const { zoneOf, zoneSizes } = ring;
+  const zones = zoneSizes.length;
   const zc = zoneAware ? new Int32Array(parts * zones) : undefined;
-  while (heap.size > 0) {
-    const h = heap.pop();
-    const set = sets[h]!;
-    const o = ring.ownerAt(pos[h]!);
-    if (!full[o] && !set.includes(o)) {
-      if (!zc) take(set, o);
-      else {
-        const counts = zc.subarray(h * zones, (h + 1) * zones);
-        const z = ring.zoneOf[o]!;
-        if (counts[z] === zoneLevel(ring, counts)) {
-          take(set, o);
-          counts[z]!++;
+  while (size > 0) {
+    const h = heapPart[0]!;
+    const base = h * want;
+    let c = got[h]!;
+    const p = pos[h]!;
+    const o = owner[p]!;
+    if (full[o] === 0) {
+      let held = false;
+      for (let j = base; j < base + c; j++) if (flat[j] === o) held = true;
+      if (!held) {
+        let ok = true;
+        if (zc) {
+          const zb = h * zones;
+          // The zone rule (replica-walk.ts `zoneLevel`): o's zone holds the fewest replicas among
+          // the zones with a node outside the set.
+          let level = Infinity;
+          for (let z = 0; z < zones; z++) {
+            const k = zc[zb + z]!;
+            if (k < zoneSizes[z]! && k < level) level = k;
+          }
+          const z = zoneOf[o]!;
+          ok = zc[zb + z] === level;
+          if (ok) zc[zb + z]!++;
+        }
+        if (ok) {
+          flat[base + c++] = o;
+          got[h] = c;
+          if (++load[o]! >= cap[o]!) full[o] = 1;
         }
       }
     }
-    if (set.length >= want || ++steps[h]! >= limit) continue;
-    pos[h] = pos[h]! + 1 === n ? 0 : pos[h]! + 1;
-    const d = ring.distance(keyHi[h]!, keyLo[h]!, pos[h]!);
-    if (d < last[h]!) lap[h]!++;
-    last[h] = d;
-    heap.push(lap[h]! + d, h);
-  }
-  return sets;
-}
-
-/** Keys with their partition; ties go to the lower partition number, so the order is total. */
-class MinHeap {
-  private keys: Float64Array;
-  private vals: Int32Array;
-  size = 0;
-  constructor(capacity: number) {
-    this.keys = new Float64Array(capacity);
-    this.vals = new Int32Array(capacity);
-  }
-  push(key: number, val: number): void {
-    let i = this.size++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.keys[p]! < key || (this.keys[p] === key && this.vals[p]! < val)) break;
-      this.keys[i] = this.keys[p]!;
-      this.vals[i] = this.vals[p]!;
-      i = p;
+    let key: number;
+    if (c >= want || ++steps[h]! >= limit) {
+      // This partition is done: the last entry replaces it at the top.
+      if (--size === 0) break;
+      key = heapKey[size]!;
+      heapPart[0] = heapPart[size]!;
+    } else {
+      const next = p + 1 === n ? 0 : p + 1;
+      pos[h] = next;
+      const d0 = (hi[next]! - keyHi[h]!) * TWO32 + (lo[next]! - keyLo[h]!);
+      const d = (d0 < 0 ? d0 + TWO64 : d0) / TWO64;
+      if (d < last[h]!) lap[h]!++;
+      last[h] = d;
+      key = lap[h]! + d;
     }
-    this.keys[i] = key;
-    this.vals[i] = val;
-  }
-  pop(): number {
-    const top = this.vals[0]!;
-    const key = this.keys[--this.size]!;
-    const val = this.vals[this.size]!;
+    // Sift the top entry (key, heapPart[0]) down; ties go to the lower partition number.
+    const v = heapPart[0]!;
     let i = 0;
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= this.size) break;
-      if (
-        c + 1 < this.size &&
-        (this.keys[c + 1]! < this.keys[c]! ||
-          (this.keys[c + 1] === this.keys[c] && this.vals[c + 1]! < this.vals[c]!))
-      )
-        c++;
-      if (this.keys[c]! > key || (this.keys[c] === key && this.vals[c]! > val)) break;
-      this.keys[i] = this.keys[c]!;
-      this.vals[i] = this.vals[c]!;
-      i = c;
+      let ch = 2 * i + 1;
+      if (ch >= size) break;
+      const r = ch + 1;
+      if (r < size) {
+        const kr = heapKey[r]!;
+        const kc = heapKey[ch]!;
+        if (kr < kc || (kr === kc && heapPart[r]! < heapPart[ch]!)) ch = r;
+      }
+      const kc = heapKey[ch]!;
+      if (kc > key || (kc === key && heapPart[ch]! > v)) break;
+      heapKey[i] = kc;
+      heapPart[i] = heapPart[ch]!;
+      i = ch;
     }
-    this.keys[i] = key;
-    this.vals[i] = val;
-    return top;
+    heapKey[i] = key;
+    heapPart[i] = v;
   }
+  return unflatten(flat, got, want);
+}
+
+/** Flat replica sets (`want` slots a partition, `got` used) as one array per partition. */
+export function unflatten(flat: Int32Array, got: Int32Array, want: number): number[][] {
+  const sets: number[][] = new Array<number[]>(got.length);
+  for (let h = 0; h < got.length; h++) {
+    const set: number[] = [];
+    for (let j = h * want; j < h * want + got[h]!; j++) set.push(flat[j]!);
+    sets[h] = set;
+  }
+  return sets;
 }

@@ -1,3 +1,4 @@
+import { acceptBucket } from './bounded-accept.js';
 import { sweep, type BucketKeys } from './bounded-sweep.js';
 import { walkReplicas, zoneCounts, zoneLevel } from './replica-walk.js';
 import type { ConsistentHashRing } from './ring.js';
@@ -53,8 +54,11 @@ export function capacities(weights: readonly number[], total: number, perNode: n
  * they are worked out once; `bucket` then places one bucket's partitions.
  */
 export class BoundedPlacement {
-  private readonly cap: Int32Array;
+  /** Per node (index into `ring.nodeIds`): placements it may hold in a bucket. */
+  readonly cap: Int32Array;
   private readonly want: number;
+  private misses = 0;
+  private skipped = 0;
 
   constructor(
     private readonly ring: ConsistentHashRing,
@@ -96,8 +100,46 @@ export class BoundedPlacement {
     return this.bucketOfKeys(keys);
   }
 
+  /**
+   * With zones, the bucket's placement when no node is ever full: the sweep turns a step away at a
+   * full node only, so if the zone-aware ring walks (the sweep without capacities, each partition's
+   * steps in its own order) leave every node within capacity, they are the sweep's result. (Zones
+   * make a partition's preferences depend on what it holds, so `acceptBucket` does not apply.)
+   */
+  private plainFit({ starts }: BucketKeys): number[][] | undefined {
+    const { ring, cap, want } = this;
+    const load = new Int32Array(cap.length);
+    const sets: number[][] = new Array<number[]>(starts.length);
+    for (let h = 0; h < starts.length; h++) {
+      const set = walkReplicas(ring, starts[h]!, want, [], { zoneAware: true });
+      // A short set is the sweep's repair path: not this one's.
+      let fits = set.length === want;
+      for (let j = 0; fits && j < set.length; j++) fits = ++load[set[j]!]! <= cap[set[j]!]!;
+      if (!fits) return undefined;
+      sets[h] = set;
+    }
+    return sets;
+  }
+
   /** `bucket` from the partitions' key hashes and start points (a caller that hashed the ids itself). */
   bucketOfKeys(keys: BucketKeys): number[][] {
+    // The shortcuts give the sweep's result when they apply; after a run of buckets where they
+    // did not (a large cluster), they are tried only now and then.
+    if (this.misses < SHORTCUT_MISSES || ++this.skipped % SHORTCUT_RETRY === 0) {
+      const { ring, want, cap } = this;
+      const sets = this.zoneAware
+        ? this.plainFit(keys)
+        : // Past a sixteenth of the placements over capacity the heap's order costs less than
+          // turning them away one by one (measured at 16 and 100 nodes).
+          acceptBucket(ring, keys, want, cap, (keys.starts.length * want) / 16);
+      this.misses = sets ? 0 : this.misses + 1;
+      if (sets) return sets;
+    }
+    return this.swept(keys);
+  }
+
+  /** `bucketOfKeys` by the sweep and its repairs alone, without the shortcuts (tests compare them). */
+  swept(keys: BucketKeys): number[][] {
     const { ring, cap, want, zoneAware } = this;
     const { starts } = keys;
     const parts = starts.length;
@@ -109,7 +151,7 @@ export class BoundedPlacement {
       if (++load[o]! >= cap[o]!) full[o] = 1;
     };
 
-    const sets = sweep(ring, keys, want, zoneAware, full, take);
+    const sets = sweep(ring, keys, want, zoneAware, { cap, load, full });
     let failedRepairs = 0;
     for (let h = 0; h < parts; h++) {
       const set = sets[h]!;
@@ -128,6 +170,10 @@ export class BoundedPlacement {
     return sets;
   }
 }
+
+// How many buckets in a row may find the shortcuts failing before they are tried only now and then.
+const SHORTCUT_MISSES = 8;
+const SHORTCUT_RETRY = 64;
 
 // Repairs find a swap within a few tries when capacity merely ran out in the wrong places; when
 // zones make the bucket infeasible (a zone asked for more than one replica per partition) they

@@ -190,6 +190,14 @@ export class ConsistentHashRing {
     return (d < 0 ? d + 2 ** 64 : d) / 2 ** 64;
   }
 
+  /**
+   * The points in ring order: high and low halves and owners (indexes into `nodeIds`), for hot
+   * loops that walk the ring many times (the bounded sweep); callers must not change them.
+   */
+  get pointArrays(): { readonly hi: Uint32Array; readonly lo: Uint32Array; readonly owner: Uint32Array } {
+    return { hi: this.hi, lo: this.lo, owner: this.owner };
+  }
+
   /** The hash of the key `startOf` was last given, high 32 bits. */
   get lastKeyHi(): number {
     return this.scratch[0]!;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { acceptBucket } from '../../src/core/bounded-accept.js';
 import { capacities } from '../../src/core/bounded.js';
 import { DEFAULT_CONFIG, type ClusterConfig } from '../../src/core/config.js';
 import { FailureTally } from '../../src/core/failure.js';
@@ -162,6 +163,50 @@ describe('placement bounded', () => {
       }
     },
   );
+
+  it('the shortcuts (deferred acceptance; zone-aware ring walks that fit) give what the sweep gives', () => {
+    let turnedAway = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...WEIGHTS), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 16, max: 256 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1e6 }),
+        (weights, rf, parts, zoneAware, bucket) => {
+          const nodes = weights.map((w, i) => node(i, w, `z${i % 3}`));
+          const c = config({ replication_factor: rf, hash_partitions: parts, zone_aware: zoneAware });
+          const { ring } = new PartitionLocator(c, nodes);
+          const keys = {
+            starts: new Uint32Array(parts),
+            keyHi: new Uint32Array(parts),
+            keyLo: new Uint32Array(parts),
+          };
+          for (let h = 0; h < parts; h++) {
+            keys.starts[h] = ring.startOf(`traces-${bucket}-${h}`);
+            keys.keyHi[h] = ring.lastKeyHi;
+            keys.keyLo[h] = ring.lastKeyLo;
+          }
+          // A fresh placement each time, so the shortcuts are tried (they back off after misses).
+          const placement = () => new PartitionLocator(c, nodes).boundedPlacement;
+          const swept = placement().swept(keys);
+          expect(placement().bucketOfKeys(keys)).toEqual(swept);
+          if (zoneAware) return;
+          // Deferred acceptance however much it must turn away (bucketOfKeys leaves it early);
+          // undefined when a partition walked a lap in vain: the sweep's repairs take over.
+          const want = Math.min(rf, nodes.length);
+          const accepted = acceptBucket(ring, keys, want, placement().cap, Infinity);
+          if (accepted === undefined) return;
+          expect(accepted).toEqual(swept);
+          const plain = Array.from({ length: parts }, (_, h) => ring.walkPlain(keys.starts[h]!, want));
+          if (JSON.stringify(plain) !== JSON.stringify(swept)) turnedAway++;
+        },
+      ),
+      { numRuns: 150 },
+    );
+    // Not only buckets that are their ring walks: deferred acceptance turned partitions away.
+    expect(turnedAway).toBeGreaterThan(10);
+  });
 
   it('Draining nodes take nothing; a Down node keeps its placements', () => {
     const nodes = Array.from({ length: 8 }, (_, i) => node(i));
