@@ -1,4 +1,4 @@
-import { unflatten, type BucketKeys } from './bounded-sweep.js';
+import type { BucketKeys, FlatSets } from './bounded-sweep.js';
 import type { ConsistentHashRing } from './ring.js';
 
 /**
@@ -23,7 +23,7 @@ export function acceptBucket(
   want: number,
   cap: Int32Array,
   maxExcess: number,
-): number[][] | undefined {
+): FlatSets | undefined {
   const walks = ringWalks(ring, keys.starts, want, cap.length);
   if (walks === undefined) return undefined;
   const { load } = walks;
@@ -37,7 +37,7 @@ export function acceptBucket(
   if (excess > maxExcess) return undefined;
   // Kept apart from the walks: most buckets of a small cluster never come here.
   if (excess > 0 && !settle(ring, keys, want, cap, walks, over)) return undefined;
-  return unflatten(walks.set, walks.got, want);
+  return { want, set: walks.set, got: walks.got };
 }
 
 /** Each partition's walk so far: nodes (`want` slots a partition) and where it took them. */

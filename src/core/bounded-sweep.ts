@@ -42,7 +42,7 @@ export function sweep(
   const n = hi.length;
   const flat = new Int32Array(parts * want);
   const got = new Int32Array(parts);
-  if (n === 0 || want === 0) return unflatten(flat, got, want);
+  if (n === 0 || want === 0) return unflatten({ want, set: flat, got });
   const pos = new Uint32Array(starts);
   const steps = new Uint32Array(parts);
   // Distance walked so far = laps completed + the clockwise distance from the key to the point,
@@ -142,16 +142,38 @@ export function sweep(
     heapKey[i] = key;
     heapPart[i] = v;
   }
-  return unflatten(flat, got, want);
+  return unflatten({ want, set: flat, got });
 }
 
-/** Flat replica sets (`want` slots a partition, `got` used) as one array per partition. */
-export function unflatten(flat: Int32Array, got: Int32Array, want: number): number[][] {
+/**
+ * A bucket's replica sets, flat: partition h holds `set[h·want …  h·want + got[h])`, nearest
+ * first. The batch router reads them so; a month of buckets as arrays was 184,320 small arrays.
+ */
+export interface FlatSets {
+  readonly want: number;
+  readonly set: Int32Array;
+  readonly got: Int32Array;
+}
+
+/** One array per partition. */
+export function unflatten({ want, set, got }: FlatSets): number[][] {
   const sets: number[][] = new Array<number[]>(got.length);
   for (let h = 0; h < got.length; h++) {
-    const set: number[] = [];
-    for (let j = h * want; j < h * want + got[h]!; j++) set.push(flat[j]!);
-    sets[h] = set;
+    const one: number[] = [];
+    for (let j = h * want; j < h * want + got[h]!; j++) one.push(set[j]!);
+    sets[h] = one;
   }
   return sets;
+}
+
+/** `sets` (at most `want` nodes each) flat. */
+export function flatten(sets: readonly (readonly number[])[], want: number): FlatSets {
+  const set = new Int32Array(sets.length * want);
+  const got = new Int32Array(sets.length);
+  for (let h = 0; h < sets.length; h++) {
+    const one = sets[h]!;
+    got[h] = Math.min(want, one.length);
+    for (let j = 0; j < got[h]!; j++) set[h * want + j] = one[j]!;
+  }
+  return { want, set, got };
 }

@@ -1,5 +1,5 @@
 import { acceptBucket } from './bounded-accept.js';
-import { sweep, type BucketKeys } from './bounded-sweep.js';
+import { flatten, sweep, unflatten, type BucketKeys, type FlatSets } from './bounded-sweep.js';
 import { walkReplicas, zoneCounts, zoneLevel } from './replica-walk.js';
 import type { ConsistentHashRing } from './ring.js';
 
@@ -123,19 +123,25 @@ export class BoundedPlacement {
 
   /** `bucket` from the partitions' key hashes and start points (a caller that hashed the ids itself). */
   bucketOfKeys(keys: BucketKeys): number[][] {
+    return unflatten(this.flatOfKeys(keys));
+  }
+
+  /** `bucketOfKeys` flat (the batch router's form). */
+  flatOfKeys(keys: BucketKeys): FlatSets {
     // The shortcuts give the sweep's result when they apply; after a run of buckets where they
     // did not (a large cluster), they are tried only now and then.
     if (this.misses < SHORTCUT_MISSES || ++this.skipped % SHORTCUT_RETRY === 0) {
       const { ring, want, cap } = this;
+      const fit = this.zoneAware ? this.plainFit(keys) : undefined;
       const sets = this.zoneAware
-        ? this.plainFit(keys)
+        ? fit && flatten(fit, want)
         : // Past a sixteenth of the placements over capacity the heap's order costs less than
           // turning them away one by one (measured at 16 and 100 nodes).
           acceptBucket(ring, keys, want, cap, (keys.starts.length * want) / 16);
       this.misses = sets ? 0 : this.misses + 1;
       if (sets) return sets;
     }
-    return this.swept(keys);
+    return flatten(this.swept(keys), this.want);
   }
 
   /** `bucketOfKeys` by the sweep and its repairs alone, without the shortcuts (tests compare them). */

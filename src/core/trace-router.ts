@@ -2,6 +2,7 @@ import { hashTraceIdMod } from './hash/index.js';
 import type { PartitionLocator } from './locator.js';
 import type { PartitionMetadata } from './model.js';
 import { formatPartitionId } from './partition-id.js';
+import { flatten, type BucketKeys, type FlatSets } from './bounded-sweep.js';
 import { walkReplicas } from './replica-walk.js';
 
 /**
@@ -67,6 +68,7 @@ export class TraceRouter {
   private readonly plainRing: boolean;
   private readonly maxPlacements: number;
   private gen = 0;
+  private keys: BucketKeys | undefined;
 
   constructor(
     private readonly locator: PartitionLocator,
@@ -167,9 +169,9 @@ export class TraceRouter {
       // nearly every route of every bucket (1,000,000 lines, 184,320 routes).
       if (!this.plainRing) {
         // A per-bucket assignment (bounded) is made for the whole bucket anyway.
-        const sets = this.bucketAssignment(bucketId);
+        const { want, set, got } = this.bucketAssignment(bucketId);
         for (let h = 0; h < this.n; h++)
-          if (routes[at + h] === 0) routes[at + h] = this.placementOfIndexes(sets[h]!) + 1;
+          if (routes[at + h] === 0) routes[at + h] = this.placementOfIndexes(set, h * want, got[h]!) + 1;
       } else if (this.n <= EAGER_PARTITIONS)
         for (let h = 0; h < this.n; h++)
           if (routes[at + h] === 0) routes[at + h] = this.ringPlacement(bucketId, h) + 1;
@@ -186,7 +188,10 @@ export class TraceRouter {
    * well under one.
    */
   private ringPlacement(bucketId: number, hashPartition: number): number {
-    if (!this.plainRing) return this.placementOfIndexes(this.bucketAssignment(bucketId)[hashPartition]!);
+    if (!this.plainRing) {
+      const { want, set, got } = this.bucketAssignment(bucketId);
+      return this.placementOfIndexes(set, hashPartition * want, got[hashPartition]!);
+    }
     this.hashId(bucketId, hashPartition);
     return this.placementOfIndexes(
       this.locator.ring.replicasOfHash(this.keyHash[0]!, this.keyHash[1]!, this.rf),
@@ -199,24 +204,26 @@ export class TraceRouter {
    * without keeping the bucket: through the locator (strings, and its memo of 2,048 buckets)
    * this cost +30% time and +40 MB at month scale.
    */
-  private bucketAssignment(bucketId: number): number[][] {
+  private bucketAssignment(bucketId: number): FlatSets {
     const { ring, config } = this.locator;
-    const starts = new Uint32Array(this.n);
-    const keyHi = new Uint32Array(this.n);
-    const keyLo = new Uint32Array(this.n);
+    // Reused bucket after bucket: the placements read the keys, they do not keep them.
+    const { starts, keyHi, keyLo } = (this.keys ??= {
+      starts: new Uint32Array(this.n),
+      keyHi: new Uint32Array(this.n),
+      keyLo: new Uint32Array(this.n),
+    });
     for (let h = 0; h < this.n; h++) {
       this.hashId(bucketId, h);
       keyHi[h] = this.keyHash[0]!;
       keyLo[h] = this.keyHash[1]!;
       starts[h] = ring.startOfHash(keyHi[h]!, keyLo[h]!);
     }
-    if (config.placement === 'bounded')
-      return this.locator.boundedPlacement.bucketOfKeys({ starts, keyHi, keyLo });
+    if (config.placement === 'bounded') return this.locator.boundedPlacement.flatOfKeys(this.keys);
     const want = Math.min(this.rf, ring.nodeIds.length);
     const sets: number[][] = [];
     for (let h = 0; h < this.n; h++)
       sets.push(ring.pointCount === 0 ? [] : walkReplicas(ring, starts[h]!, want, [], { zoneAware: true }));
-    return sets;
+    return flatten(sets, want);
   }
 
   /** H(partition id as a Rust str) → keyHash. */
@@ -232,17 +239,18 @@ export class TraceRouter {
   }
 
   /** A ring placement given as node indexes, interned by those as one number. */
-  private placementOfIndexes(replicas: readonly number[]): number {
+  private placementOfIndexes(replicas: ArrayLike<number>, from = 0, count = replicas.length): number {
     const ids = this.locator.ring.nodeIds;
     let code = 0;
-    for (let i = replicas.length - 1; i >= 0; i--) code = code * this.base + replicas[i]! + 1;
+    for (let i = from + count - 1; i >= from; i--) code = code * this.base + replicas[i]! + 1;
+    const namesOf = () => Array.from({ length: count }, (_, i) => ids[replicas[from + i]!]!);
     if (!Number.isSafeInteger(code)) {
-      const names = replicas.map((i) => ids[i]!);
+      const names = namesOf();
       return this.intern('ring', names[0] ?? '', names);
     }
     let p = this.ringIds.get(code);
     if (p === undefined) {
-      const names = replicas.map((i) => ids[i]!);
+      const names = namesOf();
       p = this.intern('ring', names[0] ?? '', names);
       this.ringIds.set(code, p);
     }

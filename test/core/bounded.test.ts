@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { acceptBucket } from '../../src/core/bounded-accept.js';
+import { unflatten } from '../../src/core/bounded-sweep.js';
 import { capacities } from '../../src/core/bounded.js';
 import { DEFAULT_CONFIG, type ClusterConfig } from '../../src/core/config.js';
 import { FailureTally } from '../../src/core/failure.js';
@@ -197,7 +198,7 @@ describe('placement bounded', () => {
           const want = Math.min(rf, nodes.length);
           const accepted = acceptBucket(ring, keys, want, placement().cap, Infinity);
           if (accepted === undefined) return;
-          expect(accepted).toEqual(swept);
+          expect(unflatten(accepted)).toEqual(swept);
           const plain = Array.from({ length: parts }, (_, h) => ring.walkPlain(keys.starts[h]!, want));
           if (JSON.stringify(plain) !== JSON.stringify(swept)) turnedAway++;
         },
