@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { PartitionLocator } from '../../src/core/locator.js';
 import type { NodeInfo, NodeState } from '../../src/core/model.js';
-import { GB, part, plan } from '../helpers/rebalance.js';
+import { GB, node, part, parts, plan } from '../helpers/rebalance.js';
 
 /**
  * `zone_aware` survives a rebalance: partitions placed one replica per zone stay so after the
@@ -54,5 +54,25 @@ describe('rebalance plan under zone_aware', () => {
       ),
       { numRuns: 12 },
     );
+  });
+
+  it("a drain's fallback keeps zones apart on a node above its band before it shares a zone", () => {
+    // d drains; of the nodes that hold no replica of its partitions only b (zone z0, which a
+    // already holds) is light, and e (z3) is heavy: e takes them, over its band.
+    const nodes = [
+      node('a', 'Up', 'z0'),
+      node('b', 'Up', 'z0'),
+      node('c', 'Up', 'z1'),
+      node('d', 'Draining', 'z2'),
+      node('e', 'Up', 'z3'),
+    ];
+    const partitions = parts([
+      [['a', 'c', 'd'], 4, GB],
+      [['e', 'a', 'c'], 6, 3 * GB],
+      [['b', 'c', 'e'], 6, 3 * GB],
+    ]);
+    const p = plan({ nodes, partitions });
+    const off = p.moves.filter((m) => m.from === 'd');
+    expect(off.map((m) => m.to)).toEqual(['e', 'e', 'e', 'e']);
   });
 });
