@@ -84,6 +84,7 @@ export async function* listPages(
       const prefixLength = Buffer.byteLength(prefix);
       // If planning fails, the listing just reads on one request after the other.
       planning = planChunks(count, {
+        first: Buffer.from(first.key(0)),
         last: first.lastKey,
         prefixLength,
         end,
