@@ -39,6 +39,7 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
     moved: [],
     skipped: [],
     unavailable: [],
+    outcome_unknown: [],
     stopped: null,
   };
   if (node.record.state !== 'Down' && !opts.dryRun) {
@@ -82,16 +83,27 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
       key: b.stored.key,
       value: rewrite<PartitionMetadata>(b.stored.raw, { leader: b.to, updated_at: now }),
     }));
-    // Sent without an answer: each partition is read back and decided again below.
+    // Sent without an answer: each partition is read back and decided again below; until then its
+    // outcome is unknown (and stays so in the summary if etcd goes before it is read back).
+    let unknown = false;
     const r = await md.store.txn(compares, ops).catch((err: unknown) => {
-      if (err instanceof OutcomeUnknownError) return { succeeded: false };
-      throw err;
+      if (!(err instanceof OutcomeUnknownError)) throw err;
+      unknown = true;
+      return { succeeded: false };
     });
-    if (r.succeeded)
-      for (const b of batch)
-        report.moved.push({ partition_id: b.stored.record.partition_id, from: nodeId, to: b.to });
-    else for (const b of batch) await retryOne(md, b.stored.record.partition_id, decide, now, report);
+    const sent = batch;
     batch = [];
+    if (r.succeeded)
+      for (const b of sent)
+        report.moved.push({ partition_id: b.stored.record.partition_id, from: nodeId, to: b.to });
+    else {
+      if (unknown) report.outcome_unknown.push(...sent.map((b) => b.stored.record.partition_id));
+      for (const b of sent) {
+        await retryOne(md, b.stored.record.partition_id, unknown ? b.to : undefined, decide, now, report);
+        if (unknown)
+          report.outcome_unknown.splice(report.outcome_unknown.indexOf(b.stored.record.partition_id), 1);
+      }
+    }
   };
   try {
     for await (const page of partitionPages(md)) {
@@ -117,10 +129,14 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
     if (!(err instanceof StoreUnavailableError)) throw err;
     report.stopped = 'store unavailable';
     print(ctx, renderFailover(report, ctx.format, ctx));
-    const what = `${err.message}; stopped after moving ${report.moved.length} leader(s); run failover again when etcd is back`;
+    const what = `${err.message}; stopped after moving ${report.moved.length} leader(s)${unknownNote(report)}; run failover again when etcd is back`;
     throw report.moved.length > 0 ? new PartialError(what) : new StoreError(what, { cause: err });
   }
   print(ctx, renderFailover(report, ctx.format, ctx));
+  if (report.outcome_unknown.length > 0)
+    throw new PartialError(
+      `moved ${report.moved.length} leader(s) off ${nodeId}${unknownNote(report)}; run failover again to settle them`,
+    );
   if (report.stopped === 'interrupted')
     throw new InterruptedError(
       `interrupted after moving ${report.moved.length} leader(s) off ${nodeId}; run failover again to finish`,
@@ -128,10 +144,20 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
   return report.skipped.length > 0 || report.unavailable.length > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
 
-/** A batch lost a compare: re-read each partition and decide again, one compare-and-swap each. */
+function unknownNote(r: FailoverReport): string {
+  const n = r.outcome_unknown.length;
+  return n > 0 ? `; ${n} move(s) were sent without an answer (outcome unknown)` : '';
+}
+
+/**
+ * A batch lost a compare, or its outcome is unknown: re-read each partition and decide again, one
+ * compare-and-swap each. After an unknown outcome, a partition led by `sent` counts as moved: the
+ * write landed. A write of its own without an answer leaves the partition's outcome unknown.
+ */
 async function retryOne(
   md: Metadata,
   partitionId: string,
+  sent: string | undefined,
   decide: (p: PartitionMetadata) => { to: string } | { skip: string } | { none: true } | undefined,
   now: string,
   report: FailoverReport,
@@ -139,19 +165,27 @@ async function retryOne(
   for (let attempt = 0; attempt < 5; attempt++) {
     const fresh = await md.partition(partitionId);
     const d = fresh && decide(fresh.record);
+    if (fresh && !d && attempt === 0 && sent !== undefined && fresh.record.leader === sent)
+      return void report.moved.push({ partition_id: partitionId, from: report.node, to: sent });
     if (!fresh || !d) return; // gone, or someone already moved the leader
     if ('skip' in d) return void report.skipped.push({ partition_id: partitionId, reason: d.skip });
     if ('none' in d) return void report.unavailable.push(partitionId);
-    const r = await md.store.txn(
-      [{ key: fresh.key, target: 'mod', modRevision: fresh.modRevision }],
-      [
-        {
-          type: 'put',
-          key: fresh.key,
-          value: rewrite<PartitionMetadata>(fresh.raw, { leader: d.to, updated_at: now }),
-        },
-      ],
-    );
+    const r = await md.store
+      .txn(
+        [{ key: fresh.key, target: 'mod', modRevision: fresh.modRevision }],
+        [
+          {
+            type: 'put',
+            key: fresh.key,
+            value: rewrite<PartitionMetadata>(fresh.raw, { leader: d.to, updated_at: now }),
+          },
+        ],
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof OutcomeUnknownError)) throw err;
+        return undefined;
+      });
+    if (r === undefined) return void report.outcome_unknown.push(partitionId);
     if (r.succeeded)
       return void report.moved.push({ partition_id: partitionId, from: report.node, to: d.to });
   }

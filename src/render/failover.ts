@@ -8,6 +8,8 @@ export interface FailoverReport {
   skipped: { partition_id: string; reason: string }[];
   /** Partitions it led with no Up replica left to take over. */
   unavailable: string[];
+  /** Partitions whose move was sent without an answer and not read back since: moved or not. */
+  outcome_unknown: string[];
   /** Why it stopped before the end (a re-run finishes), if it did. */
   stopped: 'interrupted' | 'store unavailable' | null;
 }
@@ -29,6 +31,12 @@ export function renderFailover(r: FailoverReport, format: Format, style: Style):
       ];
       if (perTarget.size) lines.push(table(['NEW LEADER', 'PARTITIONS'], [...perTarget].sort(), style));
       for (const s of r.skipped) lines.push(c.yellow(`skipped ${s.partition_id}: ${s.reason}`));
+      if (r.outcome_unknown.length)
+        lines.push(
+          c.red(
+            `${r.outcome_unknown.length} move(s) sent without an answer: outcome unknown (e.g. ${r.outcome_unknown.slice(0, 5).join(', ')}); run failover again to settle them`,
+          ),
+        );
       if (r.stopped) lines.push(c.red(`stopped (${r.stopped}) before the end; run failover again`));
       if (r.unavailable.length) {
         lines.push(
