@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/commands/context.js';
 import { rebalanceApply } from '../../src/commands/rebalance-apply.js';
@@ -10,8 +9,8 @@ import { rebalancePlan } from '../../src/commands/rebalance-plan.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import type { NodeState } from '../../src/core/model.js';
 import { applyMoves, type RebalancePlan } from '../../src/core/rebalance/index.js';
-import { KeyLayout } from '../../src/store/layout.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { inProcessContext } from '../harness/context.js';
 
 /**
  * Applying any plan (in-process, memory store) keeps every other field of every partition — the
@@ -23,19 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'otlpctl-rebalance-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function context(store: MemoryStore): Context {
-  return {
-    openStore: async () => store,
-    layout: new KeyLayout('/otlp'),
-    clock: () => NOW,
-    format: 'json',
-    color: false,
-    quiet: true,
-    interactive: false,
-    stdout: new PassThrough().resume(),
-    stderr: new PassThrough().resume(),
-    stdin: Readable.from([]),
-    interrupt: new AbortController().signal,
-  };
+  return inProcessContext(store, NOW);
 }
 
 const clusterArb = fc.record({

@@ -4,15 +4,14 @@
  * not seen, says "outcome unknown" for those it could not read back, and such a run never exits 0.
  * (The same on a killed real etcd: test/e2e/etcd-outage.test.ts.)
  */
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Context } from '../../src/commands/context.js';
 import { failover } from '../../src/commands/failover.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
-import { ExitCode, OutcomeUnknownError, StoreUnavailableError } from '../../src/core/errors.js';
+import { ExitCode, OtlpctlError, OutcomeUnknownError, StoreUnavailableError } from '../../src/core/errors.js';
 import type { Compare, Op, TxnResult } from '../../src/store/contract.js';
-import { KeyLayout } from '../../src/store/layout.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { inProcessContext } from '../harness/context.js';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 const IDS = Array.from({ length: 10 }, (_, i) => `partition_498827_${String(i).padStart(4, '0')}`);
@@ -84,19 +83,7 @@ async function run(store: MemoryStore): Promise<{ code: ExitCode | Error; report
   const stdout = new PassThrough();
   let text = '';
   stdout.on('data', (c) => (text += c));
-  const ctx: Context = {
-    openStore: async () => store,
-    layout: new KeyLayout('/otlp'),
-    clock: () => NOW,
-    format: 'json',
-    color: false,
-    quiet: true,
-    interactive: false,
-    stdout,
-    stderr: new PassThrough().resume(),
-    stdin: Readable.from([]),
-    interrupt: new AbortController().signal,
-  };
+  const ctx = inProcessContext(store, NOW, { stdout });
   const code = await failover('a', { dryRun: false }, ctx).catch((err: Error) => err);
   return { code, report: JSON.parse(text) };
 }
@@ -131,8 +118,8 @@ describe('failover after a write whose answer was lost', () => {
   it('says "outcome unknown" for what it could not read back, and exits non-zero', async () => {
     const store = await seeded('answer lost, then etcd gone');
     const { code, report } = await run(store);
-    expect(code).toBeInstanceOf(Error);
-    expect((code as { exitCode: number }).exitCode).not.toBe(ExitCode.Ok);
+    expect(code).toBeInstanceOf(OtlpctlError);
+    expect((code as OtlpctlError).exitCode).not.toBe(ExitCode.Ok);
     expect((code as Error).message).toMatch(/10 move\(s\) were sent without an answer \(outcome unknown\)/);
     expect(report).toMatchObject({ stopped: 'store unavailable', moved: [], outcome_unknown: IDS });
   });
