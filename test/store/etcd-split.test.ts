@@ -133,6 +133,9 @@ describe('EtcdStore listings split into sub-ranges', () => {
       store,
       keys(p).map((k) => put(k, 'x')),
     );
+    // Sub-ranges of several requests, so that each page takes one read at most and reads count
+    // pages (with one request per sub-range, one of a few keys would make a page two reads).
+    TUNING.chunkRequests = 8;
     const ranges = spyRanges();
     const reads = () => ranges().filter((r) => !r.countOnly).length;
     const pages = store.range(p, { pageSize: 50 })[Symbol.asyncIterator]();
@@ -144,6 +147,7 @@ describe('EtcdStore listings split into sub-ranges', () => {
     await pages.return?.();
     await new Promise((r) => setTimeout(r, 200));
     expect(reads()).toBe(held);
+    TUNING.chunkRequests = tuning.chunkRequests;
   });
 
   it('match a plain listing for any set of keys, page size and request size', async () => {
