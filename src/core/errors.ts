@@ -64,7 +64,8 @@ export class LockHeldError extends OtlpctlError {
     readonly expiresAt: string | undefined,
   ) {
     const who = heldBy
-      ? `${heldBy.holder} (pid ${heldBy.pid} on ${heldBy.host}, since ${seconds(heldBy.acquired_at)})`
+      ? // The command says whether to wait (an apply) or to stop a service first (`rebalance auto`).
+        `${heldBy.holder} (pid ${heldBy.pid} on ${heldBy.host}, since ${seconds(heldBy.acquired_at)}, running '${heldBy.command}')`
       : 'another process';
     super(
       `lock '${lock}' is held by ${who}${expiresAt ? `; its lease expires at ${seconds(expiresAt)} unless renewed` : ''}`,

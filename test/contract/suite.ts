@@ -250,7 +250,9 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       const held = refused as LockHeldError;
       expect(held.heldBy).toEqual(holder('alice@host-a'));
       expect(Date.parse(held.expiresAt!)).toBeGreaterThan(Date.now());
-      expect(held.message).toMatch(/lock 'expire' is held by alice@host-a \(pid 4242 on host-a/);
+      expect(held.message).toMatch(
+        /lock 'expire' is held by alice@host-a \(pid 4242 on host-a, since \S+, running 'expire'\)/,
+      );
       expect((await store.txn([alice.ownership], [put(`${p}guarded`, '1')])).succeeded).toBe(true);
       await alice.release();
       expect(await store.get(key)).toBeUndefined();

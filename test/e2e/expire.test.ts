@@ -259,7 +259,7 @@ describe.each([
     expect(r.code).toBe(4);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(
-      /lock 'expire' is held by alice@cron-2 \(pid 4242 on cron-2, since 2026-11-27T11:59:00Z\)/,
+      /lock 'expire' is held by alice@cron-2 \(pid 4242 on cron-2, since 2026-11-27T11:59:00Z, running 'expire'\)/,
     );
     const waited = await cli('expire', '--max-delete', '100%', '--wait', '300ms');
     expect(waited.code).toBe(4);

@@ -254,7 +254,9 @@ describe('rebalance auto on etcd', () => {
     const apply = await spawnCli([...t.args, 'rebalance', 'apply', planFile, '--yes']);
     expect(apply.code).toBe(4);
     expect(apply.stderr).toMatch(
-      new RegExp(`^otlpctl: lock 'rebalance' is held by \\S+ \\(pid ${a.child.pid} on `),
+      new RegExp(
+        `^otlpctl: lock 'rebalance' is held by \\S+ \\(pid ${a.child.pid} on \\S+, since \\S+, running 'rebalance auto'\\)`,
+      ),
     );
     expect(apply.stderr.trim().split('\n')).toHaveLength(1);
     // … and auto itself takes care of the new node.

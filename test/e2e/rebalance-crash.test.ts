@@ -80,7 +80,7 @@ describe('SIGKILL during apply, on etcd', () => {
       const held = await cli('rebalance', 'resume', '--lock-ttl', String(TTL));
       expect(held.code).toBe(4);
       expect(held.stderr).toMatch(
-        /lock 'rebalance' is held by \S+ \(pid \d+ on \S+, since \S+\); its lease expires at \S+/,
+        /lock 'rebalance' is held by \S+ \(pid \d+ on \S+, since \S+, running 'rebalance apply'\); its lease expires at \S+/,
       );
       const status = JSON.parse((await cli('rebalance', 'status', '-o', 'json')).stdout);
       expect(status).toMatchObject({

@@ -180,7 +180,7 @@ describe.each([
     const second = await cli(slow);
     expect(second.code).toBe(4);
     expect(second.stderr).toMatch(
-      /^otlpctl: lock 'rebalance' is held by \S+@\S+ \(pid \d+ on \S+, since [^)]+\); its lease expires at \S+ unless renewed\n$/,
+      /^otlpctl: lock 'rebalance' is held by \S+@\S+ \(pid \d+ on \S+, since \S+, running 'rebalance apply'\); its lease expires at \S+ unless renewed\n$/,
     );
     expect((await first).code).toBe(0);
   });
