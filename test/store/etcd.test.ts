@@ -184,6 +184,25 @@ describe('EtcdStore when etcd is not there', () => {
       blackhole.close();
     }
   });
+
+  it('names the close an endpoint answered with, though the last attempt ran out of time', async () => {
+    // What a plain dial to a TLS port looks like on a loaded host: closed at once, then silence.
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      if (connections++ === 0) socket.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    try {
+      const { message } = await failure({ endpoints: endpoint, dialTimeout: '1s' });
+      expect(connections).toBeGreaterThan(1);
+      expect(message).toBe(
+        `etcd at ${endpoint} unreachable after 1s (dial timeout): connection closed before an answer (if etcd serves TLS, use https:// endpoints and --cacert)`,
+      );
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('EtcdStore on an etcd of its own', () => {

@@ -178,8 +178,10 @@ export class EtcdClient {
         err = e;
       }
       if (this.closed) throw new StoreError(`etcd ${this.label} is closed; cannot ${what}`, { cause: err });
-      last = err;
       const cause = describeCause(err);
+      // An attempt cut short by the budget's end says less than an earlier refusal or close did:
+      // keep that one for the message (a plain dial to a TLS port is closed, then times out).
+      if (last === undefined || !cause.startsWith('no answer')) last = err;
       if (isTlsFailure(cause))
         throw new StoreError(`TLS handshake with etcd at ${this.label} failed: ${cause}${tlsHint(cause)}`, {
           cause: err,
