@@ -17,8 +17,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 // Bundled: commander (on every path; its typings package is aliased to it below), valibot (the config check is on
 // locate's path; tree-shaken to the checks src/ uses) and the protobuf runtime of the etcd client
-// (resolving its ~30 files from node_modules would cost more than compiling it from the code
-// cache; it runs only with --endpoints). The rest load lazily from node_modules when a command
+// (@bufbuild/protobuf/wire, what the ts-proto code in src/store/etcd/gen/ imports: resolving its
+// files from node_modules would cost more than compiling it from the code cache; it runs only with
+// --endpoints). The rest load lazily from node_modules when a command
 // needs them (chalk/ora only on a terminal).
 const BUNDLED = ['commander', '@commander-js/extra-typings', 'valibot', '@bufbuild/protobuf'];
 const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.includes(name));

@@ -7,9 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KeyValue, Op } from '../../src/store/contract.js';
 import type { EtcdStore } from '../../src/store/etcd/store.js';
-import { fromBinary } from '@bufbuild/protobuf';
 import { GrpcChannel } from '../../src/store/etcd/channel.js';
-import { RangeRequestSchema } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+import { RangeRequest } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc.js';
 import { TUNING } from '../../src/store/etcd/range.js';
 import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
 
@@ -21,7 +20,7 @@ function spyRanges(): () => ('count' | 'read')[] {
   return () =>
     unary.mock.calls
       .filter(([method]) => method === '/etcdserverpb.KV/Range')
-      .map(([, m]) => (fromBinary(RangeRequestSchema, m).countOnly ? 'count' : 'read'));
+      .map(([, m]) => (RangeRequest.decode(m).countOnly ? 'count' : 'read'));
 }
 
 describe('a split etcd listing', () => {

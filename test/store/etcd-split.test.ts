@@ -6,9 +6,8 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KeyValue, Op } from '../../src/store/contract.js';
 import type { EtcdStore } from '../../src/store/etcd/store.js';
-import { fromBinary } from '@bufbuild/protobuf';
 import { GrpcChannel } from '../../src/store/etcd/channel.js';
-import { RangeRequestSchema } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+import { RangeRequest } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc.js';
 import { TUNING } from '../../src/store/etcd/range.js';
 import { connectEtcd, uniquePrefix } from '../harness/etcd-shared.js';
 
@@ -41,7 +40,7 @@ function spyRanges(): () => { countOnly: boolean; message: Buffer }[] {
   return () =>
     unary.mock.calls
       .filter(([method]) => method === '/etcdserverpb.KV/Range')
-      .map(([, m]) => ({ countOnly: fromBinary(RangeRequestSchema, m).countOnly, message: Buffer.from(m) }));
+      .map(([, m]) => ({ countOnly: RangeRequest.decode(m).countOnly, message: Buffer.from(m) }));
 }
 
 /** Keys shaped like real ones and not: decimal ids, hex, prefixes of others, multi-byte UTF-8. */

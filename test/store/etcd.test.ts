@@ -7,9 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { StoreError } from '../../src/core/errors.js';
 import type { KeyValue, Op } from '../../src/store/contract.js';
 import { EtcdStore } from '../../src/store/etcd/store.js';
-import { fromBinary } from '@bufbuild/protobuf';
 import { GrpcChannel } from '../../src/store/etcd/channel.js';
-import { RangeRequestSchema } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+import { RangeRequest } from '../../src/store/etcd/gen/etcd/etcdserver/etcdserverpb/rpc.js';
 import { TUNING } from '../../src/store/etcd/range.js';
 import { resolveEtcdOptions } from '../../src/store/etcd/options.js';
 import { startEtcd, type EtcdCluster } from '../harness/etcd.js';
@@ -18,7 +17,7 @@ import { pagesOf } from '../contract/suite.js';
 
 const put = (key: string, value: string): Op => ({ type: 'put', key, value });
 
-/** A RangeRequest as the store sent it, decoded by the generated schema. */
+/** A RangeRequest as the store sent it, decoded by the generated code. */
 function rangeRequest(m: Uint8Array): {
   key: string;
   end: string;
@@ -26,7 +25,7 @@ function rangeRequest(m: Uint8Array): {
   revision: number;
   countOnly: boolean;
 } {
-  const r = fromBinary(RangeRequestSchema, m);
+  const r = RangeRequest.decode(m);
   const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
   return {
     key: latin1(r.key),

@@ -1,7 +1,7 @@
 /**
  * The one etcd client: every call (KV, Lease, Auth, Maintenance, Watch) goes through here, over
- * node:http2 (channel.ts), with messages encoded and decoded by the types generated from etcd's
- * own .proto files (gen/). It owns:
+ * node:http2 (channel.ts), with messages encoded and decoded by the code generated from etcd's
+ * own .proto files (gen/, ts-proto). It owns:
  * - TLS material (read once), and sign-in: one Authenticate at a time, however many calls find
  *   the token expired (`invalid auth token`), each then retried once with the new token;
  * - deadlines: every call ends within the dial or command timeout, its attempts each under their
@@ -12,13 +12,6 @@
  */
 // Sync: three small files read once, and node:fs/promises would cost a cold start ~4 ms to load.
 import { readFileSync } from 'node:fs';
-import {
-  create,
-  toBinary,
-  type DescMessage,
-  type MessageInitShape,
-  type MessageShape,
-} from '@bufbuild/protobuf';
 import { OutcomeUnknownError, StoreError, StoreUnavailableError, UsageError } from '../../core/errors.js';
 import { GrpcChannel, type Duplex, type StreamHandlers, type TlsMaterial } from './channel.js';
 import {
@@ -34,20 +27,37 @@ import {
   tlsHint,
   withTimer,
 } from './errors.js';
-import { Auth, Maintenance } from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+import {
+  AuthDefinition as Auth,
+  MaintenanceDefinition as Maintenance,
+  type DeepPartial,
+} from './gen/etcd/etcdserver/etcdserverpb/rpc.js';
 import type { EtcdOptions } from './options.js';
 import { decode } from './reply.js';
 
 /** A write is retried only when it surely never reached etcd; a read after any transient failure. */
 export type Kind = 'read' | 'write';
 
-/** A generated method descriptor, as much of it as a call needs. */
-export interface Method<I extends DescMessage, O extends DescMessage> {
-  readonly name: string;
-  readonly parent: { readonly typeName: string };
-  readonly input: I;
-  readonly output: O;
+/** A generated message's functions (ts-proto's `MessageFns`), as much of them as a call needs. */
+export interface Codec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(input: Uint8Array): T;
+  fromPartial(object: DeepPartial<T>): T;
 }
+
+/** A generated service definition (ts-proto's generic definitions): the first half of a method's path. */
+export interface Service {
+  readonly fullName: string;
+}
+
+/** A method of a generated service definition, as much of it as a call needs. */
+export interface Method<I, O> {
+  readonly name: string;
+  readonly requestType: Codec<I>;
+  readonly responseType: Codec<O>;
+}
+
+const path = (service: Service, method: { name: string }): string => `/${service.fullName}/${method.name}`;
 
 /** The --cacert/--cert/--key files, read once. */
 export function readTlsFiles(options: EtcdOptions): TlsMaterial | undefined {
@@ -109,48 +119,55 @@ export class EtcdClient {
       'read',
       async (deadline) => {
         if (this.options.auth) await this.signIn(deadline).promise;
-        else await this.unary(Maintenance.method.status, {}, deadline);
+        else await this.unary(Maintenance, Maintenance.methods.status, {}, deadline);
       },
       'dial',
     );
   }
 
   /** One attempt of a unary call, typed by its generated descriptor, carrying the token. */
-  async unary<I extends DescMessage, O extends DescMessage>(
+  async unary<I, O>(
+    service: Service,
     method: Method<I, O>,
-    input: MessageInitShape<I>,
+    input: DeepPartial<I>,
     deadline: number,
-  ): Promise<MessageShape<O>> {
-    const reply = await this.raw(method, toBinary(method.input, create(method.input, input)), deadline);
-    return decode(method.output, reply);
+  ): Promise<O> {
+    const { requestType } = method;
+    const reply = await this.raw(
+      service,
+      method,
+      requestType.encode(requestType.fromPartial(input)).finish(),
+      deadline,
+    );
+    return decode(method.responseType, reply);
   }
 
   /** One attempt of a unary call whose reply the caller decodes itself (a Range, decoded lazily). */
   async raw(
-    method: Method<DescMessage, DescMessage>,
+    service: Service,
+    method: { name: string },
     message: Uint8Array,
     deadline: number,
   ): Promise<Buffer> {
-    const path = `/${method.parent.typeName}/${method.name}`;
-    if (!this.options.auth || method.parent.typeName === Auth.typeName)
-      return this.channel.unary(path, message, deadline);
+    const to = path(service, method);
+    if (!this.options.auth || service.fullName === Auth.fullName)
+      return this.channel.unary(to, message, deadline);
     const token = await this.currentToken(deadline);
     try {
-      return await this.channel.unary(path, message, deadline, token);
+      return await this.channel.unary(to, message, deadline, token);
     } catch (err) {
       if (!isInvalidToken(err)) throw err;
       // etcd refused the token before doing anything, so even a write may be sent again.
-      return this.channel.unary(path, message, deadline, await this.renewToken(token, deadline));
+      return this.channel.unary(to, message, deadline, await this.renewToken(token, deadline));
     }
   }
 
   /** A bidirectional stream (Watch, LeaseKeepAlive), signed in first when etcd wants a user. */
-  async stream(method: Method<DescMessage, DescMessage>, handlers: StreamHandlers): Promise<Duplex> {
-    const path = `/${method.parent.typeName}/${method.name}`;
+  async stream(service: Service, method: { name: string }, handlers: StreamHandlers): Promise<Duplex> {
     const token = this.options.auth
       ? await this.call('sign in', 'read', (d) => this.currentToken(d), 'dial')
       : undefined;
-    return this.channel.stream(path, token, handlers);
+    return this.channel.stream(path(service, method), token, handlers);
   }
 
   /**
@@ -232,10 +249,12 @@ export class EtcdClient {
     const { username, password } = this.options.auth as { username: string; password: string };
     this.signIns++;
     const entry: { promise: Promise<string>; value?: string } = {
-      promise: this.unary(Auth.method.authenticate, { name: username, password }, deadline).then((r) => {
-        entry.value = r.token;
-        return r.token;
-      }),
+      promise: this.unary(Auth, Auth.methods.authenticate, { name: username, password }, deadline).then(
+        (r) => {
+          entry.value = r.token;
+          return r.token;
+        },
+      ),
     };
     // A failed sign-in is not kept: the next attempt signs in again.
     entry.promise.catch(() => {

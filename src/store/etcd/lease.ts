@@ -8,15 +8,15 @@
  * no keep-alive was answered for a whole TTL (counted from when the last answered one was sent, so
  * never later than etcd's own expiry) — past that point another process may hold what it guarded.
  */
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { Lease } from '../contract.js';
 import type { Duplex } from './channel.js';
 import type { EtcdClient } from './client.js';
 import {
-  Lease as LeaseService,
-  LeaseKeepAliveRequestSchema,
-  LeaseKeepAliveResponseSchema,
-} from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+  LeaseDefinition as LeaseService,
+  LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse,
+} from './gen/etcd/etcdserver/etcdserverpb/rpc.js';
+import { decode } from './reply.js';
 
 const REOPEN_MS = 500;
 
@@ -40,10 +40,9 @@ export class KeptLease implements Lease {
   ) {
     // Granted just before: its TTL started no later than now.
     this.confirmedUntil = Date.now() + ttlSeconds * 1000;
-    this.request = toBinary(
-      LeaseKeepAliveRequestSchema,
-      create(LeaseKeepAliveRequestSchema, { ID: BigInt(id) }),
-    );
+    this.request = LeaseKeepAliveRequest.encode(
+      LeaseKeepAliveRequest.fromPartial({ ID: BigInt(id) }),
+    ).finish();
     this.schedule(Math.max(250, (ttlSeconds * 1000) / 3));
   }
 
@@ -57,7 +56,7 @@ export class KeptLease implements Lease {
     // Revoking twice is harmless (the second finds no lease), so it counts as a read for retries.
     await this.client
       .call(`revoke lease ${this.id}`, 'read', (d) =>
-        this.client.unary(LeaseService.method.leaseRevoke, { ID: BigInt(this.id) }, d),
+        this.client.unary(LeaseService, LeaseService.methods.leaseRevoke, { ID: BigInt(this.id) }, d),
       )
       .catch((err: unknown) => {
         if (!/requested lease not found/.test(String((err as Error).message))) throw err;
@@ -84,9 +83,9 @@ export class KeptLease implements Lease {
   private async beat(): Promise<void> {
     const interval = Math.max(250, (this.ttlSeconds * 1000) / 3);
     try {
-      this.stream ??= await this.client.stream(LeaseService.method.leaseKeepAlive, {
+      this.stream ??= await this.client.stream(LeaseService, LeaseService.methods.leaseKeepAlive, {
         message: (m) => {
-          const ttl = fromBinary(LeaseKeepAliveResponseSchema, m).TTL;
+          const ttl = decode(LeaseKeepAliveResponse, m).TTL;
           const at = this.sent.shift();
           if (ttl <= 0n) {
             this.gone = true;

@@ -1,13 +1,11 @@
 /**
- * A Range reply as the listing code uses it, over etcd's RangeResponse decoded with the generated
- * types (gen/): keys and values stay views into the reply's buffer until a page is handed out,
+ * A Range reply as the listing code uses it, over etcd's RangeResponse decoded by the generated
+ * code (gen/): keys and values stay views into the reply's buffer until a page is handed out,
  * and are turned into the contract's strings only then, each once.
  */
-import { fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import type { KeyValue } from '../contract.js';
-import type { RangeResponse } from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
-import { RangeResponseSchema } from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
-import type { KeyValue as WireKeyValue } from './gen/etcd/mvcc/mvccpb/kv_pb.js';
+import { RangeResponse } from './gen/etcd/etcdserver/etcdserverpb/rpc.js';
+import type { KeyValue as WireKeyValue } from './gen/etcd/mvcc/mvccpb/kv.js';
 
 export interface RangeRequest {
   key: Uint8Array;
@@ -33,17 +31,17 @@ export interface RangeReply {
   count: number;
 }
 
-const READ = { readUnknownFields: false };
-
 /** `buf` holds one RangeResponse; `release` gets it back once nothing refers to it any more. */
 export function decodeRange(buf: Buffer, release: (buf: Buffer) => void = () => undefined): RangeReply {
-  return new Reply(buf, decode(RangeResponseSchema, buf), release);
+  return new Reply(buf, decode(RangeResponse, buf), release);
 }
 
-/** A reply decoded by its generated schema; bytes that are no such message say so in one line. */
-export function decode<D extends DescMessage>(schema: D, buf: Uint8Array): MessageShape<D> {
+/** A reply decoded by its generated code; bytes that are no such message say so in one line. */
+export function decode<T>(type: { decode(input: Uint8Array): T }, buf: Uint8Array): T {
   try {
-    return fromBinary(schema, buf, READ);
+    // A plain Uint8Array over the Buffer's bytes: the decoder's bytes fields are subarrays of what
+    // it is given, and a Buffer's subarray is a Buffer, built through Node's subclass (FastBuffer).
+    return type.decode(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
   } catch (err) {
     throw new Error(`malformed response from etcd: ${(err as Error).message}`);
   }
@@ -75,7 +73,7 @@ class Reply implements RangeReply {
 
   key(i: number): Buffer {
     const k = (this.wire[i] as WireKeyValue).key;
-    return Buffer.from(k.buffer, k.byteOffset, k.byteLength);
+    return k === undefined ? Buffer.alloc(0) : Buffer.from(k.buffer, k.byteOffset, k.byteLength);
   }
 
   kvs(from = 0, to = this.size): KeyValue[] {
@@ -83,8 +81,11 @@ class Reply implements RangeReply {
     const { buf } = this;
     const base = buf.byteOffset;
     // Straight from the reply's buffer (the fields are views into it): no Buffer object per field.
-    const text = (b: Uint8Array): string =>
-      b.byteLength === 0 ? '' : buf.toString('utf8', b.byteOffset - base, b.byteOffset - base + b.byteLength);
+    // A field etcd left out (an empty value) is undefined: the .proto declares them `optional`.
+    const text = (b: Uint8Array | undefined): string =>
+      b === undefined || b.byteLength === 0
+        ? ''
+        : buf.toString('utf8', b.byteOffset - base, b.byteOffset - base + b.byteLength);
     for (let i = from; i < to; i++) {
       const w = this.wire[i] as WireKeyValue;
       const kv: KeyValue = {

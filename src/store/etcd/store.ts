@@ -2,7 +2,6 @@
  * The MetadataStore on etcd, over the one client (client.ts): every call has the client's
  * deadlines, sign-in and retry rule; this file only says what each call is and whether it writes.
  */
-import { create, toBinary } from '@bufbuild/protobuf';
 import { StoreError } from '../../core/errors.js';
 import type { Compare, KeyValue, Lease, MetadataStore, Op, RangeOptions, TxnResult } from '../contract.js';
 import { EtcdClient } from './client.js';
@@ -10,13 +9,13 @@ import { isTooBig } from './errors.js';
 import {
   Compare_CompareResult,
   Compare_CompareTarget,
-  KV,
-  Lease as LeaseService,
-  RangeRequestSchema,
+  KVDefinition as KV,
+  LeaseDefinition as LeaseService,
+  RangeRequest as WireRangeRequest,
+  type Compare as WireCompare,
+  type DeepPartial,
   type RequestOp,
-} from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { CompareSchema, RequestOpSchema } from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
+} from './gen/etcd/etcdserver/etcdserverpb/rpc.js';
 import { KeptLease } from './lease.js';
 import type { EtcdOptions } from './options.js';
 import { listPages } from './range.js';
@@ -65,7 +64,7 @@ export class EtcdStore implements MetadataStore {
   /** An empty txn is a linearizable read of the header that needs no permission on any key. */
   async revision(): Promise<number> {
     const r = await this.client.call('read the revision', 'read', (d) =>
-      this.client.unary(KV.method.txn, {}, d),
+      this.client.unary(KV, KV.methods.txn, {}, d),
     );
     return Number(r.header?.revision ?? 0n);
   }
@@ -79,7 +78,7 @@ export class EtcdStore implements MetadataStore {
       failure: failure.map(toRequestOp),
     };
     const kind = success.length + failure.length > 0 ? 'write' : 'read';
-    const r = await this.client.call(what, kind, (d) => this.client.unary(KV.method.txn, request, d));
+    const r = await this.client.call(what, kind, (d) => this.client.unary(KV, KV.methods.txn, request, d));
     return { succeeded: r.succeeded, revision: Number(r.header?.revision ?? 0n) };
   }
 
@@ -87,7 +86,7 @@ export class EtcdStore implements MetadataStore {
   async grantLease(ttlSeconds: number): Promise<Lease> {
     // A grant that got lost is an unused lease that expires by itself: safe to send again.
     const r = await this.client.call(`grant a ${ttlSeconds}s lease`, 'read', (d) =>
-      this.client.unary(LeaseService.method.leaseGrant, { TTL: BigInt(ttlSeconds) }, d),
+      this.client.unary(LeaseService, LeaseService.methods.leaseGrant, { TTL: BigInt(ttlSeconds) }, d),
     );
     const lease = new KeptLease(this.client, r.ID.toString(), ttlSeconds, () => this.leases.delete(lease));
     this.leases.add(lease);
@@ -97,7 +96,7 @@ export class EtcdStore implements MetadataStore {
   async leaseTimeToLive(id: string): Promise<number | undefined> {
     if (!/^\d+$/.test(id)) return undefined;
     const r = await this.client.call(`read lease ${id}`, 'read', (d) =>
-      this.client.unary(LeaseService.method.leaseTimeToLive, { ID: BigInt(id) }, d),
+      this.client.unary(LeaseService, LeaseService.methods.leaseTimeToLive, { ID: BigInt(id) }, d),
     );
     return r.TTL < 0n ? undefined : Number(r.TTL);
   }
@@ -117,49 +116,48 @@ export class EtcdStore implements MetadataStore {
   }
 
   private range1(request: RangeRequest, what: string): Promise<RangeReply> {
-    const message = toBinary(
-      RangeRequestSchema,
-      create(RangeRequestSchema, {
+    const message = WireRangeRequest.encode(
+      WireRangeRequest.fromPartial({
         key: request.key,
         ...(request.rangeEnd && { rangeEnd: request.rangeEnd }),
         ...(request.limit && { limit: BigInt(request.limit) }),
         ...(request.revision && { revision: BigInt(request.revision) }),
         ...(request.countOnly && { countOnly: true }),
       }),
-    );
+    ).finish();
     return this.client.call(what, 'read', async (d) =>
-      decodeRange(await this.client.raw(KV.method.range, message, d), this.client.release),
+      decodeRange(await this.client.raw(KV, KV.methods.range, message, d), this.client.release),
     );
   }
 }
 
-function toCompare(c: Compare): MessageInitShape<typeof CompareSchema> {
+function toCompare(c: Compare): DeepPartial<WireCompare> {
   const base = { key: bytes(c.key), result: Compare_CompareResult.EQUAL };
   if (c.target === 'mod')
     return {
       ...base,
       target: Compare_CompareTarget.MOD,
-      targetUnion: { case: 'modRevision', value: BigInt(c.modRevision) },
+      targetUnion: { $case: 'modRevision', value: BigInt(c.modRevision) },
     };
   if (c.target === 'create')
     return {
       ...base,
       target: Compare_CompareTarget.CREATE,
-      targetUnion: { case: 'createRevision', value: BigInt(c.createRevision) },
+      targetUnion: { $case: 'createRevision', value: BigInt(c.createRevision) },
     };
   return {
     ...base,
     target: Compare_CompareTarget.VALUE,
-    targetUnion: { case: 'value', value: bytes(c.value) },
+    targetUnion: { $case: 'value', value: bytes(c.value) },
   };
 }
 
-function toRequestOp(op: Op): MessageInitShape<typeof RequestOpSchema> {
-  const request: RequestOp['request'] | MessageInitShape<typeof RequestOpSchema>['request'] =
+function toRequestOp(op: Op): DeepPartial<RequestOp> {
+  const request: DeepPartial<RequestOp>['request'] =
     op.type === 'delete'
-      ? { case: 'requestDeleteRange', value: { key: bytes(op.key) } }
+      ? { $case: 'requestDeleteRange', value: { key: bytes(op.key) } }
       : {
-          case: 'requestPut',
+          $case: 'requestPut',
           value: { key: bytes(op.key), value: bytes(op.value), ...(op.lease && { lease: BigInt(op.lease) }) },
         };
   return { request };

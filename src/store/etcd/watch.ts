@@ -4,14 +4,18 @@
  * stream that fails is reported (the caller re-reads and watches again from the revision it
  * reached), never silently reopened, so no event is skipped unseen.
  */
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { StoreError } from '../../core/errors.js';
 import type { KeyValue } from '../contract.js';
 import { prefixEnd } from './bytes.js';
 import type { EtcdClient } from './client.js';
 import { describeCause } from './errors.js';
-import { Watch, WatchRequestSchema, WatchResponseSchema } from './gen/etcd/etcdserver/etcdserverpb/rpc_pb.js';
-import { Event_EventType } from './gen/etcd/mvcc/mvccpb/kv_pb.js';
+import {
+  WatchDefinition as Watch,
+  WatchRequest,
+  WatchResponse,
+} from './gen/etcd/etcdserver/etcdserverpb/rpc.js';
+import { Event_EventType } from './gen/etcd/mvcc/mvccpb/kv.js';
+import { decode } from './reply.js';
 
 export interface WatchEvent {
   type: 'put' | 'delete';
@@ -34,9 +38,9 @@ export async function* watch(
     wake = undefined;
   };
   const key = Buffer.from(prefix);
-  const stream = await client.stream(Watch.method.watch, {
+  const stream = await client.stream(Watch, Watch.methods.watch, {
     message: (m) => {
-      const r = fromBinary(WatchResponseSchema, m);
+      const r = decode(WatchResponse, m);
       if (r.canceled) {
         const why = r.compactRevision > 0n ? `revision ${startRevision} was compacted` : r.cancelReason;
         failure = new StoreError(`etcd at ${client.label} ended the watch on ${prefix}: ${why}`);
@@ -71,10 +75,9 @@ export async function* watch(
   try {
     const createRequest = { key, rangeEnd: prefixEnd(key), startRevision: BigInt(startRevision) };
     stream.send(
-      toBinary(
-        WatchRequestSchema,
-        create(WatchRequestSchema, { requestUnion: { case: 'createRequest', value: createRequest } }),
-      ),
+      WatchRequest.encode(
+        WatchRequest.fromPartial({ requestUnion: { $case: 'createRequest', value: createRequest } }),
+      ).finish(),
     );
     for (;;) {
       const events = queue.shift();
