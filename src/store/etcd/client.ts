@@ -125,7 +125,7 @@ export class EtcdClient {
     );
   }
 
-  /** One attempt of a unary call, typed by its generated descriptor, carrying the token. */
+  /** One attempt of a unary call, typed by its generated method definition, carrying the token. */
   async unary<I, O>(
     service: Service,
     method: Method<I, O>,
