@@ -1,4 +1,4 @@
-import { acceptBucket } from './bounded-accept.js';
+import { DeferredAcceptance } from './bounded-accept.js';
 import { flatten, sweep, unflatten, type BucketKeys, type FlatSets } from './bounded-sweep.js';
 import { walkReplicas, zoneCounts, zoneLevel } from './replica-walk.js';
 import type { ConsistentHashRing } from './ring.js';
@@ -59,6 +59,7 @@ export class BoundedPlacement {
   private readonly want: number;
   private misses = 0;
   private skipped = 0;
+  private accept: DeferredAcceptance | undefined;
 
   constructor(
     private readonly ring: ConsistentHashRing,
@@ -135,9 +136,7 @@ export class BoundedPlacement {
       const fit = this.zoneAware ? this.plainFit(keys) : undefined;
       const sets = this.zoneAware
         ? fit && flatten(fit, want)
-        : // Past a sixteenth of the placements over capacity the heap's order costs less than
-          // turning them away one by one (measured at 16 and 100 nodes).
-          acceptBucket(ring, keys, want, cap, (keys.starts.length * want) / 16);
+        : (this.accept ??= new DeferredAcceptance(ring, want, cap)).bucket(keys);
       this.misses = sets ? 0 : this.misses + 1;
       if (sets) return sets;
     }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { acceptBucket } from '../../src/core/bounded-accept.js';
+import { DeferredAcceptance } from '../../src/core/bounded-accept.js';
 import { unflatten } from '../../src/core/bounded-sweep.js';
 import { capacities } from '../../src/core/bounded.js';
 import { DEFAULT_CONFIG, type ClusterConfig } from '../../src/core/config.js';
@@ -196,7 +196,7 @@ describe('placement bounded', () => {
           // Deferred acceptance however much it must turn away (bucketOfKeys leaves it early);
           // undefined when a partition walked a lap in vain: the sweep's repairs take over.
           const want = Math.min(rf, nodes.length);
-          const accepted = acceptBucket(ring, keys, want, placement().cap, Infinity);
+          const accepted = new DeferredAcceptance(ring, want, placement().cap).bucket(keys);
           if (accepted === undefined) return;
           expect(unflatten(accepted)).toEqual(swept);
           const plain = Array.from({ length: parts }, (_, h) => ring.walkPlain(keys.starts[h]!, want));
