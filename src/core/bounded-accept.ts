@@ -149,7 +149,7 @@ export class DeferredAcceptance {
     /** Partition h walks on to its next node (one it does not hold and that does not refuse it). */
     const walkOn = (h: number): boolean => {
       const base = h * want;
-      for (let p = pos[h]!; steps[h]! < n; ) {
+      for (let p = pos[h]!; steps[h]! < n;) {
         const o = owner[p]!;
         const here = p;
         p = p + 1 === n ? 0 : p + 1;
