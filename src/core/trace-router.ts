@@ -238,20 +238,27 @@ export class TraceRouter {
     this.locator.hasher.hashInto(key, end, this.keyHash);
   }
 
-  /** A ring placement given as node indexes, interned by those as one number. */
+  /**
+   * A ring placement given as node indexes, interned by those as one number. A new one is added
+   * without `intern`'s string key: no metadata placement can equal it (their sources differ), and
+   * under `bounded` a month at 100 nodes has ~50,000 distinct sets, whose keys cost more than
+   * the bucket assignments themselves.
+   */
   private placementOfIndexes(replicas: ArrayLike<number>, from = 0, count = replicas.length): number {
     const ids = this.locator.ring.nodeIds;
     let code = 0;
     for (let i = from + count - 1; i >= from; i--) code = code * this.base + replicas[i]! + 1;
-    const namesOf = () => Array.from({ length: count }, (_, i) => ids[replicas[from + i]!]!);
+    const names: string[] = [];
     if (!Number.isSafeInteger(code)) {
-      const names = namesOf();
+      for (let i = 0; i < count; i++) names.push(ids[replicas[from + i]!]!);
       return this.intern('ring', names[0] ?? '', names);
     }
     let p = this.ringIds.get(code);
     if (p === undefined) {
-      const names = namesOf();
-      p = this.intern('ring', names[0] ?? '', names);
+      for (let i = 0; i < count; i++) names.push(ids[replicas[from + i]!]!);
+      if (this.placements.length === this.maxPlacements) this.restart();
+      p = this.placements.length;
+      this.placements.push({ source: 'ring', leader: names[0] ?? '', replicas: names });
       this.ringIds.set(code, p);
     }
     return p;

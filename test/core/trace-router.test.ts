@@ -179,6 +179,25 @@ describe.each(HASH_NAMES)('TraceRouter (%s)', (hash) => {
     expect(router.generation).toBeGreaterThan(before);
   });
 
+  it('renumbers when the ring alone has too many distinct placements, and still answers the same', () => {
+    // bounded at 100 nodes: a month of hours has ~50,000 distinct replica sets, so 1,200 hours
+    // pass the 65,535 a 16-bit route holds; a placement number past it would wrap.
+    const config = { ...DEFAULT_CONFIG, hash, placement: 'bounded' as const };
+    const locator = new PartitionLocator(config, nodes(100));
+    const router = new TraceRouter(locator);
+    const before = router.generation;
+    let wrong = 0;
+    for (let bucket = 0; bucket < 1200; bucket++) {
+      const want = locator.bucketReplicas('traces', bucket);
+      for (let h = 0; h < config.hash_partitions; h++) {
+        const got = router.route(bucket, h).replicas;
+        if (got.join() !== want[h]!.join()) wrong++;
+      }
+    }
+    expect(router.generation).toBeGreaterThan(before);
+    expect(wrong).toBe(0);
+  });
+
   it('refuses what is not a trace id', () => {
     const router = new TraceRouter(new PartitionLocator({ ...DEFAULT_CONFIG, hash }, nodes(2)));
     for (const bad of ['0'.repeat(32), 'xyz', 'g'.repeat(32), '4bf92f3577b34da6a3ce929d0e0e473']) {
