@@ -124,7 +124,9 @@ function renderTable(r: RingReport, style: Style): string {
 
 function skewText(over: number, under: number, threshold: number, c: Palette): string {
   const bad = over > threshold;
-  return `${bad ? c.red(`+${pct(over)}`) : c.green(`+${pct(over)}`)} / −${pct(under)} (threshold ${pct(threshold)}${
+  // `over` is below zero when a Down node holds placements: every Up node is then under its share.
+  const most = `${over < 0 ? '−' : '+'}${pct(Math.abs(over))}`;
+  return `${bad ? c.red(most) : c.green(most)} / −${pct(under)} (threshold ${pct(threshold)}${
     bad ? ', over: consider `otlpctl rebalance plan`' : ''
   })`;
 }

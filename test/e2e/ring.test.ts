@@ -139,6 +139,19 @@ describe('ring on the built binary', () => {
     expect(table.stdout).toMatch(/552960 replica placements over 720 h \(720 time partitions/);
   });
 
+  it('a Down node holding placements leaves every Up node under its share: the skew keeps its sign', async () => {
+    await json('init');
+    await addNodes(4);
+    expect((await cli('nodes', 'set-state', 'node-004', 'Down')).code).toBe(0);
+    const r = await json('ring', '--at', AT, '--hours', '24');
+    // The Down node's placements count in the total but not in the Up nodes' weights.
+    expect(r.skew).toBeLessThan(0);
+    const table = await cli('ring', '--at', AT, '--hours', '24', '-o', 'table', '--no-color');
+    const pct = (x: number) => `${(Math.abs(x) * 100).toFixed(2)} %`;
+    expect(table.stdout).toContain(`skew −${pct(r.skew)} / −${pct(r.under)} (threshold`);
+    expect(table.stdout).not.toMatch(/\+-/);
+  });
+
   it.each([
     [['--simulate-add', 'node-9:heavy'], /--simulate-add 'node-9:heavy': expected NODE\[:WEIGHT\]\[@ZONE\]/],
     [['--simulate-add', 'node-9@'], /expected NODE\[:WEIGHT\]\[@ZONE\]/],
