@@ -7,14 +7,15 @@ import {
   StoreUnavailableError,
   UsageError,
 } from '../core/errors.js';
-import type { PartitionMetadata } from '../core/model.js';
+import type { AuditResult, PartitionMetadata } from '../core/model.js';
 import { preferReplica, replicaViews } from '../core/placement.js';
 import { rewrite } from '../core/records.js';
 import { formatTime } from '../core/time.js';
 import { renderFailover, type FailoverReport } from '../render/failover.js';
+import { writeAudit } from '../store/audit.js';
 import type { Compare, Op } from '../store/contract.js';
 import { partitionPages, type Metadata, type Stored } from '../store/metadata.js';
-import { openMetadata, print, type Context } from './context.js';
+import { openMetadata, print, warn, type Context } from './context.js';
 
 /**
  * `failover <node>`: the seed's "node failure: fail over to a replica". Marks the node Down, then
@@ -133,6 +134,16 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
     throw report.moved.length > 0 ? new PartialError(what) : new StoreError(what, { cause: err });
   }
   print(ctx, renderFailover(report, ctx.format, ctx));
+  // The morning after, `audit list` says who failed the node over and what moved. After the
+  // summary, so that a store lost at this last write costs a warning, not the summary.
+  if (!opts.dryRun)
+    await writeAudit(
+      md,
+      { command: 'failover', result: auditResult(report), details: auditDetails(report) },
+      ctx.clock,
+    ).catch((err: unknown) =>
+      warn(ctx, `failover: no audit record written: ${err instanceof Error ? err.message : String(err)}`),
+    );
   if (report.outcome_unknown.length > 0)
     throw new PartialError(
       `moved ${report.moved.length} leader(s) off ${nodeId}${unknownNote(report)}; run failover again to settle them`,
@@ -142,6 +153,22 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
       `interrupted after moving ${report.moved.length} leader(s) off ${nodeId}; run failover again to finish`,
     );
   return report.skipped.length > 0 || report.unavailable.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+}
+
+function auditResult(r: FailoverReport): AuditResult {
+  if (r.stopped === 'interrupted') return 'interrupted';
+  return r.outcome_unknown.length + r.skipped.length + r.unavailable.length > 0 ? 'partial' : 'ok';
+}
+
+function auditDetails(r: FailoverReport): Record<string, unknown> {
+  return {
+    node: r.node,
+    marked_down: r.marked_down,
+    moved: r.moved.length,
+    skipped: r.skipped.length,
+    unavailable: r.unavailable.length,
+    outcome_unknown: r.outcome_unknown.length,
+  };
 }
 
 function unknownNote(r: FailoverReport): string {

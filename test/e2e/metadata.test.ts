@@ -161,5 +161,18 @@ describe.each(SEED_TARGETS)('on the %s', (_name, make) => {
     expect((await json('nodes', 'show', leader)).state).toBe('Down');
     // Running it again finds nothing to move.
     expect((await json('failover', leader)).moved).toEqual([]);
+    // Both runs are in the audit log with what they moved; a dry run is not. (The test clock
+    // stands still, so the two records' order is their keys' random part.)
+    await json('failover', leader, '--dry-run');
+    const audit = (await json('audit', 'list', '--command', 'failover')) as {
+      result: string;
+      details: Record<string, unknown>;
+    }[];
+    expect(
+      audit.map((a) => [a.result, a.details.node, a.details.moved, a.details.marked_down]).sort(),
+    ).toEqual([
+      ['ok', leader, 0, false],
+      ['ok', leader, f.moved.length, true],
+    ]);
   });
 });
