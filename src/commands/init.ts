@@ -2,8 +2,9 @@ import { CONFIG_FIELDS, DEFAULT_CONFIG, parseConfig, type ClusterConfig } from '
 import { ExitCode, GuardError, PreconditionError } from '../core/errors.js';
 import { countRemapped, remapChanges } from '../core/remap.js';
 import { renderConfig } from '../render/config.js';
+import { writeAudit } from '../store/audit.js';
 import type { Metadata } from '../store/metadata.js';
-import { note, openMetadata, print, type Context } from './context.js';
+import { note, openMetadata, print, warn, type Context } from './context.js';
 
 export interface InitOptions extends Partial<ClusterConfig> {
   force: boolean;
@@ -14,7 +15,8 @@ export interface InitOptions extends Partial<ClusterConfig> {
 /**
  * Writes `<prefix>/config`; refuses to overwrite unless --force (which keeps unknown fields). On a
  * store that holds partitions, a change that re-maps them (core/remap.ts) is refused (exit 5,
- * nothing written) with the number of partitions it would move, unless --allow-remap.
+ * nothing written) with the number of partitions it would move, unless --allow-remap. Each run
+ * leaves an audit record: the fields changed (before, after) and the partitions re-mapped.
  */
 export async function init(opts: InitOptions, ctx: Context): Promise<ExitCode> {
   const given: Partial<ClusterConfig> = {};
@@ -27,12 +29,24 @@ export async function init(opts: InitOptions, ctx: Context): Promise<ExitCode> {
     );
   }
   const config = parseConfig({ ...(existing?.raw ?? DEFAULT_CONFIG), ...given }, 'init');
+  let remapped = 0;
   if (existing) {
     const changes = remapChanges(existing.raw as Record<string, unknown>, config);
-    if (changes.length) await guardRemap(md, existing.record, config, changes, opts.allowRemap === true, ctx);
+    if (changes.length)
+      remapped = await guardRemap(md, existing.record, config, changes, opts.allowRemap === true, ctx);
     await md.update(existing, config);
   } else await md.create(md.layout.config, config);
   print(ctx, renderConfig(config, ctx.format, ctx));
+  // A changed configuration can move where data lives: the audit log says who changed what.
+  const before = existing?.raw as Record<string, unknown> | undefined;
+  const changed: Record<string, [unknown, unknown]> = {};
+  for (const f of CONFIG_FIELDS)
+    if (before && JSON.stringify(before[f]) !== JSON.stringify(config[f]))
+      changed[f] = [before[f], config[f]];
+  const details = before ? { changed, remapped } : { created: true };
+  await writeAudit(md, { command: 'init', result: 'ok', details }, ctx.clock).catch((err: unknown) =>
+    warn(ctx, `init: no audit record written: ${err instanceof Error ? err.message : String(err)}`),
+  );
   return ExitCode.Ok;
 }
 
@@ -43,15 +57,15 @@ async function guardRemap(
   changes: { field: string; from: unknown; to: unknown }[],
   allowed: boolean,
   ctx: Context,
-): Promise<void> {
+): Promise<number> {
   const ids: string[] = [];
   const prefix = md.layout.partitionsPrefix;
   for await (const page of md.store.range(prefix))
     for (const kv of page) ids.push(kv.key.slice(prefix.length));
-  if (ids.length === 0) return;
+  if (ids.length === 0) return 0;
   const nodes = (await md.nodes()).map((n) => n.record);
   const moved = countRemapped(before, after, nodes, ids);
-  if (moved === 0) return;
+  if (moved === 0) return 0;
   const what = changes
     .map((c) => `${c.field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
     .join(', ');
@@ -61,4 +75,5 @@ async function guardRemap(
       `init --force: ${what} re-maps the cluster: ${effect}; nothing changed (pass --allow-remap to do it anyway)`,
     );
   note(ctx, `${what}: ${effect} (--allow-remap)`);
+  return moved;
 }

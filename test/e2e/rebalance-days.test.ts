@@ -184,5 +184,24 @@ describe.each([
     );
     const table = await cli('config', 'show', '-o', 'table');
     expect(table.stdout).toMatch(/virtual_nodes\s+200/);
+    // The init and the changes that went through are in the audit log; the refused ones wrote
+    // nothing. (The test clock stands still: records are ordered here, not by their keys.)
+    const audit = await json<{ details: { created?: true; remapped?: number } }[]>(
+      'audit',
+      'list',
+      '--command',
+      'init',
+    );
+    expect(audit.map((a) => a.details).sort((a, b) => (a.remapped ?? -1) - (b.remapped ?? -1))).toEqual([
+      { created: true },
+      {
+        changed: {
+          retention_days: [stored.retention_days, 14],
+          imbalance_threshold: [stored.imbalance_threshold, 0.1],
+        },
+        remapped: 0,
+      },
+      { changed: { virtual_nodes: [150, 200] }, remapped: Number(/(\d+) of 256/.exec(remap.stderr)![1]) },
+    ]);
   }, 240_000);
 });
