@@ -12,10 +12,10 @@ import { preferReplica, replicaViews } from '../core/placement.js';
 import { rewrite } from '../core/records.js';
 import { formatTime } from '../core/time.js';
 import { renderFailover, type FailoverReport } from '../render/failover.js';
-import { writeAudit } from '../store/audit.js';
+import { writeAuditOrWarn } from '../store/audit.js';
 import type { Compare, Op } from '../store/contract.js';
 import { partitionPages, type Metadata, type Stored } from '../store/metadata.js';
-import { openMetadata, print, warn, type Context } from './context.js';
+import { openMetadata, print, type Context } from './context.js';
 
 /**
  * `failover <node>`: the seed's "node failure: fail over to a replica". Marks the node Down, then
@@ -134,15 +134,12 @@ export async function failover(nodeId: string, opts: { dryRun: boolean }, ctx: C
     throw report.moved.length > 0 ? new PartialError(what) : new StoreError(what, { cause: err });
   }
   print(ctx, renderFailover(report, ctx.format, ctx));
-  // The morning after, `audit list` says who failed the node over and what moved. After the
-  // summary, so that a store lost at this last write costs a warning, not the summary.
+  // The morning after, `audit list` says who failed the node over and what moved.
   if (!opts.dryRun)
-    await writeAudit(
+    await writeAuditOrWarn(
       md,
       { command: 'failover', result: auditResult(report), details: auditDetails(report) },
       ctx.clock,
-    ).catch((err: unknown) =>
-      warn(ctx, `failover: no audit record written: ${err instanceof Error ? err.message : String(err)}`),
     );
   if (report.outcome_unknown.length > 0)
     throw new PartialError(

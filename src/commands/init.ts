@@ -2,9 +2,9 @@ import { CONFIG_FIELDS, DEFAULT_CONFIG, parseConfig, type ClusterConfig } from '
 import { ExitCode, GuardError, PreconditionError } from '../core/errors.js';
 import { countRemapped, remapChanges } from '../core/remap.js';
 import { renderConfig } from '../render/config.js';
-import { writeAudit } from '../store/audit.js';
+import { writeAuditOrWarn } from '../store/audit.js';
 import type { Metadata } from '../store/metadata.js';
-import { note, openMetadata, print, warn, type Context } from './context.js';
+import { note, openMetadata, print, type Context } from './context.js';
 
 export interface InitOptions extends Partial<ClusterConfig> {
   force: boolean;
@@ -38,16 +38,20 @@ export async function init(opts: InitOptions, ctx: Context): Promise<ExitCode> {
   } else await md.create(md.layout.config, config);
   print(ctx, renderConfig(config, ctx.format, ctx));
   // A changed configuration can move where data lives: the audit log says who changed what.
-  const before = existing?.raw as Record<string, unknown> | undefined;
+  const details = existing ? { changed: changedFields(existing.raw, config), remapped } : { created: true };
+  await writeAuditOrWarn(md, { command: 'init', result: 'ok', details }, ctx.clock);
+  return ExitCode.Ok;
+}
+
+/** Each configuration field that differs, as [before, after]. */
+function changedFields(
+  before: Record<string, unknown>,
+  after: ClusterConfig,
+): Record<string, [unknown, unknown]> {
   const changed: Record<string, [unknown, unknown]> = {};
   for (const f of CONFIG_FIELDS)
-    if (before && JSON.stringify(before[f]) !== JSON.stringify(config[f]))
-      changed[f] = [before[f], config[f]];
-  const details = before ? { changed, remapped } : { created: true };
-  await writeAudit(md, { command: 'init', result: 'ok', details }, ctx.clock).catch((err: unknown) =>
-    warn(ctx, `init: no audit record written: ${err instanceof Error ? err.message : String(err)}`),
-  );
-  return ExitCode.Ok;
+    if (JSON.stringify(before[f]) !== JSON.stringify(after[f])) changed[f] = [before[f], after[f]];
+  return changed;
 }
 
 async function guardRemap(

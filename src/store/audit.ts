@@ -22,3 +22,13 @@ export async function writeAudit(md: Metadata, entry: AuditEntry, clock: () => n
   await md.create(key, { at, user: who.holder, host: who.host, pid: who.pid, ...entry });
   return key;
 }
+
+/**
+ * `writeAudit` after the work is done and reported: a store lost at this last write costs a
+ * warning (through `md.warn`), not the command's summary or exit code.
+ */
+export async function writeAuditOrWarn(md: Metadata, entry: AuditEntry, clock: () => number): Promise<void> {
+  await writeAudit(md, entry, clock).catch((err: unknown) =>
+    md.warn(`${entry.command}: no audit record written: ${err instanceof Error ? err.message : String(err)}`),
+  );
+}
