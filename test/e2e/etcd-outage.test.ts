@@ -188,9 +188,16 @@ describe('expire with etcd gone', () => {
   const locked = async () => !!(await t.store.get(`${t.prefix}/locks/expire`));
 
   it('killed mid-run: exits non-zero within 15 s with its summary; the next run finishes', async () => {
+    let first = '';
+    for await (const page of t.store.range(`${t.prefix}/partitions/`)) {
+      first = page[0]!.key;
+      break;
+    }
     const run = expire();
     await waitFor('the expire lock', locked);
-    await sleep(500);
+    // Killed once the first deletes have landed: on a quiet machine the whole run takes less
+    // than half a second, so a fixed wait let it finish before etcd was gone.
+    await waitFor('the first deletes', async () => !(await t.store.get(first)));
     const r = await killUnder(run);
     expect(r.ms).toBeLessThan(15_000);
     expect([1, 6]).toContain(r.code);
@@ -221,9 +228,15 @@ describe('failover with etcd gone', () => {
   const down = async () => (await t.store.get(`${t.prefix}/nodes/a`))?.value.includes('"Down"') ?? false;
 
   it('killed mid-run: exits non-zero within 15 s with its summary; the next run finishes', async () => {
+    let first = '';
+    for await (const page of t.store.range(`${t.prefix}/partitions/`)) {
+      first = page[0]!.key;
+      break;
+    }
     const run = failover();
     await waitFor('node a marked Down', down);
-    await sleep(300);
+    // Killed once the first leaderships have moved (a fixed wait can outlast the whole run).
+    await waitFor('the first moves', async () => !(await t.store.get(first))?.value.includes('"leader":"a"'));
     const r = await killUnder(run);
     expect(r.ms).toBeLessThan(15_000);
     expect([1, 6]).toContain(r.code);
